@@ -1,0 +1,50 @@
+# lead_mgmt — PGXS build
+EXTENSION   = lead_mgmt
+EXTVERSION  = 1.0.0
+
+MODULE_big  = lead_mgmt
+OBJS = \
+	src/lead_mgmt.o \
+	src/catalog_cache.o \
+	src/layout.o \
+	src/company_lookup.o \
+	src/person_trigger.o \
+	src/company_trigger.o \
+	src/catalog_trigger.o \
+	src/manage.o
+
+# The install script is edited as src/sql/lead_mgmt.sql and copied to the
+# versioned name at build time; every released version has an upgrade script.
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(wildcard src/sql/updates/$(EXTENSION)--*--*.sql)
+
+# pg_regress suite: sql/ + expected/
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --dbname=lead_mgmt_regress
+
+# isolation suite: test/isolation/specs + test/isolation/expected
+ISOLATION      = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso --dbname=lead_mgmt_isolation
+
+EXTRA_CLEAN = $(DATA_built) test/isolation/output_iso
+
+PG_CONFIG ?= pg_config
+PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql
+	cp $< $@
+
+# pgTAP suite (needs pg_prove and the pgtap extension on the server)
+PROVE_FLAGS ?= --failures
+.PHONY: prove
+prove:
+	pg_prove $(PROVE_FLAGS) test/pgtap/*.sql
+
+# static analysis
+.PHONY: lint
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr -I$(shell $(PG_CONFIG) --includedir-server) --suppress=missingIncludeSystem src/*.c

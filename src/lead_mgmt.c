@@ -1,0 +1,335 @@
+/*
+ * lead_mgmt.c
+ *		Module initialisation, settings, per-transaction state and cache
+ *		invalidation for lead_mgmt.
+ *
+ * Concurrency protocol (see README, "How the rules stay true under load"):
+ *
+ *	- Every trigger that consults the catalog cache first takes RowShareLock
+ *	  on lead_mgmt.registration (the "sentinel") once per transaction.  That
+ *	  lock is self-compatible, so writers never wait for each other.
+ *	- An administrator's catalog change that alters whether a category is
+ *	  lead-enabled takes ExclusiveLock on the sentinel: it waits for in-flight
+ *	  writers and holds new ones back until it commits.  Acquiring the sentinel
+ *	  processes pending invalidations, so a writer never decides with a stale
+ *	  catalog.
+ *	- A company row is locked FOR KEY SHARE before its category is read (the
+ *	  foreign-key check takes the same lock anyway); a category change that
+ *	  alters whether the company is lead-enabled escalates to FOR UPDATE and so
+ *	  waits for in-flight inserts and moves of its persons.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+
+#include "lead_mgmt.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* settings */
+int			lm_reentry = LM_REENTRY_RESET;
+bool		lm_enforce = true;
+char	   *lm_language = NULL;
+
+/* state */
+int			lm_internal_depth = 0;
+int			lm_catalog_internal = 0;
+
+static LOCKMODE lm_sentinel_held = NoLock;
+static LmOids lm_oids;
+static bool lm_oids_valid = false;
+
+static const struct config_enum_entry lm_reentry_options[] = {
+	{"reset", LM_REENTRY_RESET, false},
+	{"restore", LM_REENTRY_RESTORE, false},
+	{NULL, 0, false}
+};
+
+#define LM_ADMIN_ROLE "lead_mgmt_admin"
+
+/*
+ * May the current user turn the lead rules off?  Superusers and members of
+ * lead_mgmt_admin may.
+ */
+static bool
+LmUserMayBypass(void)
+{
+	Oid			admin;
+
+	if (superuser())
+		return true;
+	admin = get_role_oid(LM_ADMIN_ROLE, true);
+	return OidIsValid(admin) && has_privs_of_role(GetUserId(), admin);
+}
+
+/*
+ * Check hook of lead_mgmt.enforce: only privileged roles may turn it off.
+ * Values from the server's own configuration are trusted.
+ */
+static bool
+LmCheckEnforce(bool *newval, void **extra, GucSource source)
+{
+	if (*newval)
+		return true;
+	if (source < PGC_S_GLOBAL || !IsTransactionState())
+		return true;
+	if (LmUserMayBypass())
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("permission denied to set parameter \"lead_mgmt.enforce\" to off");
+	GUC_check_errhint("Only superusers and members of role %s may turn the lead rules off, for imports.",
+					  LM_ADMIN_ROLE);
+	return false;
+}
+
+/*
+ * Check hook of lead_mgmt.language: a language tag such as en, nb or pt_BR.
+ */
+static bool
+LmCheckLanguage(char **newval, void **extra, GucSource source)
+{
+	const char *p = *newval;
+	int			letters = 0;
+
+	while (*p >= 'a' && *p <= 'z')
+	{
+		p++;
+		letters++;
+	}
+	if (letters >= 2 && letters <= 3)
+	{
+		if (*p == '\0')
+			return true;
+		if (*p == '_' || *p == '-')
+		{
+			int			rest = 0;
+
+			p++;
+			while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				   (*p >= '0' && *p <= '9'))
+			{
+				p++;
+				rest++;
+			}
+			if (*p == '\0' && rest >= 2 && rest <= 8)
+				return true;
+		}
+	}
+	GUC_check_errdetail("A language is a lower-case language code with an optional region, such as en, nb or pt_BR.");
+	return false;
+}
+
+/*
+ * Whether the lead rules apply to this statement.  When lead_mgmt.enforce is
+ * off the rules are skipped, but only for roles allowed to do so: the setting
+ * may have been placed before this library was loaded, when no check hook
+ * could refuse it.
+ */
+bool
+LmRulesActive(void)
+{
+	if (lm_enforce)
+		return true;
+	if (!LmUserMayBypass())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("lead_mgmt.enforce is off, but role \"%s\" may not bypass the lead rules",
+						GetUserNameFromId(GetUserId(), false)),
+				 errhint("Run RESET lead_mgmt.enforce; only superusers and members of role %s may turn the rules off.",
+						 LM_ADMIN_ROLE)));
+	return false;
+}
+
+/*
+ * Resolve the OIDs of the extension's relations (cached until one of them
+ * is invalidated).
+ */
+const LmOids *
+LmGetOids(void)
+{
+	if (!lm_oids_valid)
+	{
+		Oid			ns = get_namespace_oid("lead_mgmt", true);
+
+		if (!OidIsValid(ns))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("schema \"lead_mgmt\" does not exist"),
+					 errhint("Run CREATE EXTENSION lead_mgmt in this database.")));
+		lm_oids.schema = ns;
+		lm_oids.category = get_relname_relid("category", ns);
+		lm_oids.lead_status = get_relname_relid("lead_status", ns);
+		lm_oids.status_transition = get_relname_relid("status_transition", ns);
+		lm_oids.registration = get_relname_relid("registration", ns);
+		if (!OidIsValid(lm_oids.category) || !OidIsValid(lm_oids.lead_status) ||
+			!OidIsValid(lm_oids.status_transition) || !OidIsValid(lm_oids.registration))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the catalogs of lead_mgmt are incomplete"),
+					 errhint("Reinstall the extension: DROP EXTENSION lead_mgmt; CREATE EXTENSION lead_mgmt;")));
+		lm_oids_valid = true;
+	}
+	return &lm_oids;
+}
+
+/*
+ * Take the sentinel lock in at least the given mode, once per transaction.
+ * The first acquisition in a transaction also processes invalidations.
+ */
+void
+LmLockSentinel(LOCKMODE mode)
+{
+	if (lm_sentinel_held >= mode)
+		return;
+	LockRelationOid(LmGetOids()->registration, mode);
+	lm_sentinel_held = mode;
+}
+
+/*
+ * Validate the calling context of a trigger function: called by the trigger
+ * manager, at the expected timing and level.
+ */
+void
+LmCheckTriggerContext(FunctionCallInfo fcinfo, const char *funcname,
+					  bool before, bool row)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.%s() was not called by the trigger manager", funcname),
+				 errhint("It is a trigger function; lead_mgmt.manage() attaches it.")));
+	if (before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		row != (bool) TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.%s() must be fired %s %s",
+						funcname, before ? "BEFORE" : "AFTER",
+						row ? "FOR EACH ROW" : "FOR EACH STATEMENT")));
+}
+
+/*
+ * Relation cache invalidation: mark the caches that depend on the relation
+ * stale.  Nothing is freed here; the caches rebuild on next use.
+ */
+static void
+LmRelcacheCallback(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid))
+	{
+		LmCatalogInvalidate();
+		LmLayoutInvalidate();
+		LmCompanyCacheReset();
+		lm_oids_valid = false;
+		return;
+	}
+	if (lm_oids_valid)
+	{
+		if (relid == lm_oids.category || relid == lm_oids.lead_status ||
+			relid == lm_oids.status_transition)
+		{
+			LmCatalogInvalidate();
+			if (relid == lm_oids.category)
+				LmCompanyCacheReset();
+			/* the relation may have been dropped with the extension */
+			lm_oids_valid = false;
+		}
+		else if (relid == lm_oids.registration)
+		{
+			LmLayoutInvalidate();
+			LmCompanyCacheReset();
+			lm_oids_valid = false;
+		}
+	}
+	if (LmLayoutMatches(relid))
+		LmLayoutInvalidate();
+}
+
+static void
+LmXactCallback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			lm_sentinel_held = NoLock;
+			lm_internal_depth = 0;
+			lm_catalog_internal = 0;
+			LmCompanyXactEnd();
+			LmLayoutXactEnd();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+LmSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+				  SubTransactionId parentSubid, void *arg)
+{
+	switch (event)
+	{
+		case SUBXACT_EVENT_ABORT_SUB:
+			/* locks taken inside the subtransaction are gone */
+			lm_sentinel_held = NoLock;
+			LmCompanySubXactAbort(GetCurrentTransactionNestLevel());
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+			LmCompanySubXactCommit(GetCurrentTransactionNestLevel());
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Module load: settings and callbacks only.
+ */
+void
+_PG_init(void)
+{
+	DefineCustomEnumVariable("lead_mgmt.reentry",
+							 "What a person's status becomes when it turns visible again.",
+							 "reset: the default status (Open); restore: a retained status comes back, empty ones get the default.",
+							 &lm_reentry,
+							 LM_REENTRY_RESET,
+							 lm_reentry_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("lead_mgmt.language",
+							   "Language of lead_mgmt labels (falls back to English).",
+							   NULL,
+							   &lm_language,
+							   "en",
+							   PGC_USERSET, 0,
+							   LmCheckLanguage, NULL, NULL);
+
+	DefineCustomBoolVariable("lead_mgmt.enforce",
+							 "Apply the lead rules; turning this off (imports) needs lead_mgmt_admin.",
+							 NULL,
+							 &lm_enforce,
+							 true,
+							 PGC_USERSET, 0,
+							 LmCheckEnforce, NULL, NULL);
+
+	MarkGUCPrefixReserved("lead_mgmt");
+
+	CacheRegisterRelcacheCallback(LmRelcacheCallback, (Datum) 0);
+	RegisterXactCallback(LmXactCallback, NULL);
+	RegisterSubXactCallback(LmSubXactCallback, NULL);
+}
