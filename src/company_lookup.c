@@ -367,15 +367,7 @@ LmPendingResolve(void)
 		if (state.lead_enabled)
 			LmApplyEntry(layout, p->key, false, true);
 		else if (p->status_given)
-			ereport(ERROR,
-					(errcode(ERRCODE_LM_STATUS_HIDDEN),
-					 errmsg("cannot set lead status \"%s\" on a person whose company is not lead-enabled",
-							p->status),
-					 errdetail("Company %s %s.", LmCompanyKeyText(layout, p->key),
-							   state.has_category ?
-							   psprintf("has category \"%s\"", state.category) :
-							   "has no category"),
-					 errhint("Lead status is visible and editable only while the company's category is in group potential_customer with enable_lead_status on.")));
+			LmRefuseHidden(layout, p->status, p->key, &state);
 	}
 }
 

@@ -191,6 +191,8 @@ extern void LmCompanySubXactCommit(int level);
 
 /* ---- entry points shared between trigger modules ---- */
 
+extern void LmRefuseHidden(LmLayout *layout, const char *status, Datum company,
+						   const LmCompanyState *state) pg_attribute_noreturn();
 extern uint64 LmApplyEntry(LmLayout *layout, Datum company_key, bool many,
 						   bool only_empty);
 

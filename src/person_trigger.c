@@ -101,7 +101,7 @@ LmCheckTransition(const char *from, const char *to)
 /*
  * Rule B5: the person's company is not lead-enabled.
  */
-static void
+void
 LmRefuseHidden(LmLayout *layout, const char *status, Datum company,
 			   const LmCompanyState *state)
 {
