@@ -403,18 +403,25 @@ lm_lead_status_guard(PG_FUNCTION_ARGS)
 	key = LmColText(newtuple, desc, "key");
 	LmCheckKeyFormat("lead status", key);
 	is_default = LmColBool(newtuple, desc, "is_default");
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		was_default = LmColBool(oldtuple, desc, "is_default");
 	if (is_default && LmColBool(newtuple, desc, "deleted"))
+	{
+		if (was_default)
+			ereport(ERROR,
+					(errcode(ERRCODE_LM_DEFAULT_STATUS),
+					 errmsg("the default lead status \"%s\" cannot be deleted", key),
+					 errhint("Make another status the default first: UPDATE lead_mgmt.lead_status SET is_default = true WHERE key = '...';")));
 		ereport(ERROR,
 				(errcode(ERRCODE_LM_DEFAULT_STATUS),
-				 errmsg("the default lead status \"%s\" cannot be deleted", key),
-				 errhint("Make another status the default first: UPDATE lead_mgmt.lead_status SET is_default = true WHERE key = '...';")));
+				 errmsg("deleted lead status \"%s\" cannot be the default", key),
+				 errhint("Restore it first with deleted = false.")));
+	}
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
 		char	   *oldkey = LmColText(oldtuple, desc, "key");
 		bool		shipped = LmColBool(oldtuple, desc, "shipped");
-
-		was_default = LmColBool(oldtuple, desc, "is_default");
 		if (strcmp(oldkey, key) != 0)
 			LmCheckKeyChange("lead status", oldkey, key,
 							 shipped && lm_catalog_internal == 0,

@@ -74,7 +74,7 @@ LmCheckManageable(Relation rel, const char *role)
 	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s is a temporary table", LmQualifiedName(rel)),
+				 errmsg("table \"%s\" is a temporary table", RelationGetRelationName(rel)),
 				 errhint("lead_mgmt manages permanent tables: the registration outlives the session.")));
 	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
 		ereport(ERROR,

@@ -1,0 +1,95 @@
+--
+-- Installation: schema, types, catalogs with their shipped rows, labels,
+-- functions, settings and privileges.
+--
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+
+CREATE EXTENSION lead_mgmt;
+
+-- the extension is not relocatable and lives in schema lead_mgmt
+SELECT e.extname, e.extversion, n.nspname, e.extrelocatable
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'lead_mgmt';
+
+-- types
+SELECT t.typname, pg_catalog.array_to_string(pg_catalog.enum_range(NULL::lead_mgmt.category_group)::text[], ', ') AS labels
+  FROM pg_type t WHERE t.oid = 'lead_mgmt.category_group'::regtype
+UNION ALL
+SELECT t.typname, pg_catalog.array_to_string(pg_catalog.enum_range(NULL::lead_mgmt.status_kind)::text[], ', ')
+  FROM pg_type t WHERE t.oid = 'lead_mgmt.status_kind'::regtype;
+
+-- tables, and which of them pg_dump treats as configuration
+SELECT c.relname, c.oid = ANY (e.extconfig) AS dumped_as_configuration
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN pg_extension e
+ WHERE n.nspname = 'lead_mgmt' AND c.relkind = 'r' AND e.extname = 'lead_mgmt'
+ ORDER BY c.relname;
+
+-- shipped statuses (SPEC §3): key, English name, kind, rank, default
+SELECT key, name, kind, rank, is_default, deleted, shipped, description
+  FROM lead_mgmt.lead_status ORDER BY rank;
+
+-- shipped categories
+SELECT key, name, category_group, enable_lead_status, rank, shipped, description
+  FROM lead_mgmt.category ORDER BY rank;
+
+-- Norwegian labels (the seed's language) and the English fallback
+SELECT s.key, lead_mgmt.status_name(s.key) AS en, l.name AS nb, l.description AS nb_description
+  FROM lead_mgmt.lead_status s
+  LEFT JOIN lead_mgmt.lead_status_label l ON l.status = s.key AND l.language = 'nb'
+ ORDER BY s.rank;
+SET lead_mgmt.language = 'nb';
+SELECT key, lead_mgmt.status_name(key), lead_mgmt.status_description(key)
+  FROM lead_mgmt.lead_status ORDER BY rank;
+SELECT key, lead_mgmt.category_name(key), lead_mgmt.category_group_name(category_group)
+  FROM lead_mgmt.category ORDER BY rank;
+-- a language without labels falls back to English
+SET lead_mgmt.language = 'de';
+SELECT lead_mgmt.status_name('renurture'), lead_mgmt.category_name('mql'),
+       lead_mgmt.category_group_name('potential_customer');
+-- a malformed language is refused
+SET lead_mgmt.language = 'Norsk bokmål';
+RESET lead_mgmt.language;
+
+-- settings and their defaults
+SELECT name, setting, vartype, enumvals
+  FROM pg_settings WHERE name LIKE 'lead_mgmt.%' ORDER BY name;
+-- the prefix is reserved: a misspelt setting is an error
+SET lead_mgmt.reentery = 'restore';
+SET lead_mgmt.reentry = 'sometimes';
+
+-- lead-enabled categories
+SELECT key, lead_mgmt.is_lead_enabled(key) FROM lead_mgmt.category ORDER BY rank;
+SELECT lead_mgmt.is_lead_enabled(NULL), lead_mgmt.is_lead_enabled('no_such_category');
+
+-- privileges: everybody reads the catalogs; lead_mgmt_admin writes them and
+-- may call manage(); nobody else may
+SELECT c.relname,
+       pg_catalog.has_table_privilege('public', c.oid, 'SELECT') AS public_select,
+       pg_catalog.has_table_privilege('public', c.oid, 'UPDATE') AS public_update,
+       pg_catalog.has_table_privilege('lead_mgmt_admin', c.oid, 'UPDATE') AS admin_update
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'lead_mgmt' AND c.relkind = 'r'
+ ORDER BY c.relname;
+SELECT p.proname,
+       pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
+       pg_catalog.has_function_privilege('lead_mgmt_admin', p.oid, 'EXECUTE') AS admin_execute
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'lead_mgmt' AND p.proname IN ('manage', 'unmanage')
+ ORDER BY p.proname;
+
+-- every function outside the trigger functions pins its search_path
+SELECT p.proname, p.proconfig
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'lead_mgmt' AND p.prorettype <> 'trigger'::regtype
+ ORDER BY p.proname;
+
+-- trigger functions refuse to be called directly
+SELECT lead_mgmt.person_rules();
+
+DROP EXTENSION lead_mgmt;
+-- the role stays: roles are cluster-wide
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'lead_mgmt_admin';

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# pg_dump + restore into a new database keeps the catalogs (shipped rows as
+# customised, rows of one's own), the labels, the registration and the
+# behaviour (SPEC §9).  Needs PGHOST/PGPORT/PGUSER of a running cluster with
+# the extension installed.
+set -euo pipefail
+
+src=lead_mgmt_dump_src
+dst=lead_mgmt_dump_dst
+dump=$(mktemp /tmp/lead_mgmt_dump.XXXXXX)
+trap 'rm -f "$dump"' EXIT
+
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+
+for db in "$src" "$dst"; do
+	q -d postgres -c "DROP DATABASE IF EXISTS $db"
+done
+q -d postgres -c "CREATE DATABASE $src"
+
+q -d "$src" >/dev/null <<'SQL'
+CREATE EXTENSION lead_mgmt;
+CREATE SCHEMA crm;
+CREATE TABLE crm.company (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE crm.person (id int PRIMARY KEY, company_id int REFERENCES crm.company, name text);
+CREATE INDEX ON crm.person (company_id);
+SELECT lead_mgmt.manage('crm.company', 'crm.person', label_column => 'name');
+-- customisations of shipped rows
+UPDATE lead_mgmt.lead_status SET name = 'New', rank = 10, stale_after_days = 7 WHERE key = 'open';
+UPDATE lead_mgmt.lead_status SET is_default = true WHERE key = 'contacting';
+UPDATE lead_mgmt.lead_status SET deleted = true WHERE key = 'renurture';
+UPDATE lead_mgmt.category SET enable_lead_status = true, rank = 0 WHERE key = 'opportunity';
+UPDATE lead_mgmt.category SET deleted = true WHERE key = 'lost_opportunity';
+UPDATE lead_mgmt.category_label SET name = 'Ny lead' WHERE category = 'lead' AND language = 'nb';
+UPDATE lead_mgmt.category_group_label SET name = 'Prospekt' WHERE category_group = 'potential_customer' AND language = 'nb';
+-- rows of one's own
+INSERT INTO lead_mgmt.lead_status (key, name, kind, rank) VALUES ('demo_booked', 'Demo booked', 'working', 6);
+INSERT INTO lead_mgmt.category (key, name, category_group, enable_lead_status) VALUES ('webinar', 'Webinar', 'potential_customer', true);
+INSERT INTO lead_mgmt.category_label (category, language, name) VALUES ('webinar', 'nb', 'Webinar-påmeldt');
+INSERT INTO lead_mgmt.status_transition VALUES ('demo_booked', 'qualified'), ('demo_booked', 'disqualified');
+-- data
+INSERT INTO crm.company VALUES (1, 'Fjord AS', 'lead'), (2, 'Bre AS', 'customer'), (3, 'Dal AS', 'webinar');
+INSERT INTO crm.person VALUES (1, 1, 'Ann'), (2, 2, 'Bob'), (3, 3, 'Cid');
+UPDATE crm.person SET lead_status = 'demo_booked' WHERE id = 3;
+UPDATE crm.company SET category = 'mql' WHERE id = 2;
+SQL
+
+snapshot() {
+	q -d "$1" <<'SQL'
+SELECT 'status', key, name, kind, rank, is_default, deleted, stale_after_days, shipped FROM lead_mgmt.lead_status ORDER BY key;
+SELECT 'category', key, name, category_group, enable_lead_status, rank, deleted, shipped FROM lead_mgmt.category ORDER BY key;
+SELECT 'category_label', category, language, name, shipped FROM lead_mgmt.category_label ORDER BY 2, 3;
+SELECT 'status_label', status, language, name, shipped FROM lead_mgmt.lead_status_label ORDER BY 2, 3;
+SELECT 'group_label', category_group, language, name, shipped FROM lead_mgmt.category_group_label ORDER BY 2, 3;
+SELECT 'transition', from_status, to_status FROM lead_mgmt.status_transition ORDER BY 2, 3;
+SELECT 'registration', company_schema, company_table, person_schema, person_table, company_column, label_column, category_fkey, lead_status_fkey FROM lead_mgmt.registration;
+SELECT 'company', id, category FROM crm.company ORDER BY id;
+SELECT 'person', id, company_id, lead_status FROM crm.person ORDER BY id;
+SQL
+}
+
+pg_dump -Fc -f "$dump" "$src"
+q -d postgres -c "CREATE DATABASE $dst"
+pg_restore --exit-on-error -d "$dst" "$dump"
+
+if ! diff -u <(snapshot "$src") <(snapshot "$dst"); then
+	echo "dump and restore changed the data above (- before, + after)"
+	exit 1
+fi
+echo "catalogs, labels, registration and data identical after restore"
+
+# behaviour after restore: the restored default, retention, deleted
+# statuses, transitions, and the customised lead-enabled category
+after=$(q -d "$dst" <<'SQL'
+SET client_min_messages = warning;
+INSERT INTO crm.company VALUES (10, 'Restored Opportunity AS', 'opportunity');
+INSERT INTO crm.person VALUES (10, 10, 'Dag'), (11, 1, 'Eli');
+SELECT 'new persons: ' || string_agg(id || '=' || lead_status, ' ' ORDER BY id) FROM crm.person WHERE id >= 10;
+DO $$
+BEGIN
+    BEGIN
+        UPDATE crm.person SET lead_status = 'renurture' WHERE id = 10;
+        RAISE EXCEPTION 'deleted status was set';
+    EXCEPTION WHEN SQLSTATE '23L03' THEN NULL;
+    END;
+    BEGIN
+        UPDATE crm.person SET lead_status = 'open' WHERE id = 3;
+        RAISE EXCEPTION 'transition rule ignored';
+    EXCEPTION WHEN SQLSTATE '23L04' THEN NULL;
+    END;
+    BEGIN
+        UPDATE crm.person SET lead_status = 'open' WHERE id = 2 AND false;
+        UPDATE crm.company SET category = 'partner' WHERE id = 1;
+        UPDATE crm.person SET lead_status = 'qualified' WHERE id = 1;
+        RAISE EXCEPTION 'status set on a hidden person';
+    EXCEPTION WHEN SQLSTATE '23L01' THEN NULL;
+    END;
+END
+$$;
+SELECT 'behaviour checks passed';
+SQL
+)
+echo "$after"
+[ "$(printf '%s\n' "$after" | head -n 1)" = "new persons: 10=contacting 11=contacting" ] ||
+	{ echo "restored default status or lead-enabled category not applied"; exit 1; }
+
+for db in "$src" "$dst"; do
+	q -d postgres -c "DROP DATABASE $db"
+done
+echo "dump and restore: ok"
