@@ -37,6 +37,8 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql
 	cp $< $@
 
+$(OBJS): src/lead_mgmt.h src/compat.h
+
 # pgTAP suite (needs pg_prove and the pgtap extension on the server)
 PROVE_FLAGS ?= --failures
 .PHONY: prove

@@ -90,7 +90,9 @@ SELECT lead_mgmt.manage('m.company', 'm.person');
 \echo :LAST_ERROR_SQLSTATE
 UPDATE m.company SET category = 'lead';
 -- only owners, and only lead_mgmt_admin
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS lm_manage_clerk;
+RESET client_min_messages;
 CREATE ROLE lm_manage_clerk;
 GRANT USAGE ON SCHEMA m TO lm_manage_clerk;
 SET ROLE lm_manage_clerk;

@@ -114,14 +114,14 @@ LmCheckKeyFormat(const char *what, const char *key)
  * Run a one-row existence query of the layout as the owner of its table.
  */
 static bool
-LmLayoutHasRow(LmLayout *layout, LmPlanId id, Oid owner, const char *key)
+LmLayoutHasRow(LmLayout *layout, LmPlanId id, const char *key)
 {
 	Datum		arg = CStringGetTextDatum(key);
 	uint64		n;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(LmLayoutPlan(layout, id), owner, &arg, NULL, false);
+	n = LmExecuteAsOwner(layout, id, &arg, NULL, false);
 	SPI_finish();
 	return n > 0;
 }
@@ -133,7 +133,7 @@ LmCategoryInUse(const char *key)
 	LmLayout   *layout = LmGetLayout();
 
 	return layout != NULL &&
-		LmLayoutHasRow(layout, LM_PLAN_CATEGORY_IN_USE, layout->company_owner, key);
+		LmLayoutHasRow(layout, LM_PLAN_CATEGORY_IN_USE, key);
 }
 
 /* Whether a transition rule names the status, or a person holds it. */
@@ -159,7 +159,7 @@ LmStatusInUse(const char *key)
 	SPI_finish();
 	return in_use ||
 		(layout != NULL &&
-		 LmLayoutHasRow(layout, LM_PLAN_STATUS_IN_USE, layout->person_owner, key));
+		 LmLayoutHasRow(layout, LM_PLAN_STATUS_IN_USE, key));
 }
 
 static void
@@ -258,8 +258,7 @@ lm_category_guard(PG_FUNCTION_ARGS)
 							 LmCategoryInUse(oldkey));
 		if (lm_catalog_internal == 0 && shipped != LmColBool(newtuple, desc, "shipped"))
 			LmRefuseShippedFlag(trigdata->tg_relation);
-		if (lm_catalog_internal == 0 &&
-			LmCategoryTupleEnabled(oldtuple, desc) != LmCategoryTupleEnabled(newtuple, desc))
+		if (LmCategoryTupleEnabled(oldtuple, desc) != LmCategoryTupleEnabled(newtuple, desc))
 		{
 			/* whether companies show lead status changes: wait for writers */
 			LmLockSentinel(ExclusiveLock);
@@ -286,7 +285,7 @@ lm_category_cascade(PG_FUNCTION_ARGS)
 	uint64		n;
 
 	LmCheckTriggerContext(fcinfo, "category_cascade", false, true);
-	if (lm_catalog_internal > 0 || lm_internal_depth > 0 || !LmRulesActive())
+	if (lm_internal_depth > 0 || !LmRulesActive())
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(trigdata->tg_relation);
 	if (LmCategoryTupleEnabled(trigdata->tg_trigtuple, desc) ||
@@ -294,14 +293,19 @@ lm_category_cascade(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	LmLockSentinel(ExclusiveLock);
 	layout = LmGetLayout();
-	if (layout == NULL)
+
+	/*
+	 * Nothing to do while the managed tables have no rules yet: during a
+	 * restore, catalog rows are merged before manage()'s triggers exist,
+	 * and the persons' restored statuses are already right.
+	 */
+	if (layout == NULL || !layout->rules_installed)
 		return PointerGetDatum(NULL);
 
 	arg = CStringGetTextDatum(LmColText(trigdata->tg_newtuple, desc, "key"));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(LmLayoutPlan(layout, LM_PLAN_COMPANIES_OF_CATEGORY),
-						 layout->company_owner, &arg, NULL, false);
+	n = LmExecuteAsOwner(layout, LM_PLAN_COMPANIES_OF_CATEGORY, &arg, NULL, false);
 	if (n == 1)
 	{
 		companies = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -453,8 +457,9 @@ lm_check_single_default(PG_FUNCTION_ARGS)
 	LmCheckTriggerContext(fcinfo, "check_single_default", false, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* not read-only: the statement that fired this must be visible */
 	ret = SPI_execute("SELECT pg_catalog.count(*) FROM lead_mgmt.lead_status"
-					  " WHERE is_default AND NOT deleted", true, 1);
+					  " WHERE is_default AND NOT deleted", false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -628,5 +633,16 @@ lm_restore_shipped_row(PG_FUNCTION_ARGS)
 	appendStringInfo(&sql, " WHERE %s", where.data);
 
 	merged = LmCatalogInternalUpdate(sql.data, nargs, types, values, nulls);
-	return PointerGetDatum(merged > 0 ? NULL : tuple);
+	if (merged > 0)
+		return PointerGetDatum(NULL);
+
+	/* no such row ships with this version: it is an ordinary row */
+	{
+		int			attno = SPI_fnumber(desc, "shipped");
+		Datum		value = BoolGetDatum(false);
+		bool		null = false;
+
+		return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 1, &attno,
+														 &value, &null));
+	}
 }

@@ -80,8 +80,7 @@ LmApplyEntry(LmLayout *layout, Datum company_key, bool many, bool only_empty)
 	values[1] = LmDefaultStatusDatum();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(LmLayoutPlan(layout, id), layout->person_owner,
-						 values, NULL, true);
+	n = LmExecuteAsOwner(layout, id, values, NULL, true);
 	SPI_finish();
 	return n;
 }
@@ -126,7 +125,11 @@ lm_company_rules(PG_FUNCTION_ARGS)
 	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	if (lm_internal_depth > 0 || !LmRulesActive())
+	{
+		/* a category may change unchecked: forget what we knew */
+		LmCompanyCacheReset();
 		return PointerGetDatum(newtuple);
+	}
 
 	LmLockSentinel(RowShareLock);
 	layout = LmCompanyLayout(trigdata, "company_rules");

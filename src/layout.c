@@ -20,6 +20,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "parser/parse_coerce.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -269,6 +271,39 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	getTypeOutputInfo(l->company_key_type, &outfunc, &varlena);
 	fmgr_info_cxt(outfunc, &l->key_out, cxt);
 
+	/* converting the person's company column to the key type */
+	if (l->person_company_type == l->company_key_type)
+		l->key_conv = LM_KEY_CONV_NONE;
+	else
+	{
+		Oid			funcid = InvalidOid;
+		CoercionPathType path = find_coercion_pathway(l->company_key_type,
+													  l->person_company_type,
+													  COERCION_EXPLICIT, &funcid);
+
+		if (path == COERCION_PATH_RELABELTYPE)
+			l->key_conv = LM_KEY_CONV_NONE;
+		else if (path == COERCION_PATH_FUNC && get_func_nargs(funcid) == 1)
+		{
+			l->key_conv = LM_KEY_CONV_FUNC;
+			fmgr_info_cxt(funcid, &l->key_conv_func, cxt);
+		}
+		else
+		{
+			Oid			infunc;
+
+			l->key_conv = LM_KEY_CONV_IO;
+			getTypeOutputInfo(l->person_company_type, &outfunc, &varlena);
+			fmgr_info_cxt(outfunc, &l->person_key_out, cxt);
+			getTypeInputInfo(l->company_key_type, &infunc, &l->key_in_ioparam);
+			fmgr_info_cxt(infunc, &l->key_in, cxt);
+		}
+	}
+
+	/* the rules are live once manage() has created the triggers */
+	l->rules_installed = OidIsValid(get_trigger_oid(l->person_relid,
+													"lead_mgmt_person_rules", true));
+
 	old = MemoryContextSwitchTo(cxt);
 	l->company_qname = quote_qualified_identifier(reg->names[REG_COMPANY_SCHEMA],
 												  reg->names[REG_COMPANY_TABLE]);
@@ -379,7 +414,7 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 									 l->status_q, l->status_q);
 				else
 					appendStringInfo(&sql, " AND %s IS NULL", l->status_q);
-				argtypes[0] = many ? key_array : l->person_company_type;
+				argtypes[0] = many ? key_array : l->company_key_type;
 				argtypes[1] = TEXTOID;
 				*nargs = 2;
 				break;
@@ -409,10 +444,11 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 }
 
 /*
- * A prepared statement of the layout, prepared on first use and kept until
- * the layout is rebuilt.  The caller is connected to SPI.
+ * A prepared statement of the layout, prepared on first use (as the owner of
+ * the table it reads or writes) and kept until the layout is rebuilt.  The
+ * caller is connected to SPI.
  */
-SPIPlanPtr
+static SPIPlanPtr
 LmLayoutPlan(LmLayout *l, LmPlanId id)
 {
 	if (l->plans[id] == NULL)
@@ -441,17 +477,32 @@ LmCompanyKeyText(LmLayout *l, Datum key)
 	return OutputFunctionCall(&l->key_out, key);
 }
 
+/* The owner of the table a prepared statement reads or writes. */
+static Oid
+LmPlanOwner(LmLayout *l, LmPlanId id)
+{
+	switch (id)
+	{
+		case LM_PLAN_COMPANIES_OF_CATEGORY:
+		case LM_PLAN_CATEGORY_IN_USE:
+			return l->company_owner;
+		default:
+			return l->person_owner;
+	}
+}
+
 /*
- * Run a prepared statement as the owner of the table it writes, with
- * row-level security of that owner not forced (as PostgreSQL does for
- * referential actions): lead_mgmt's own writes must see every row.  With
- * internal set, the person rules let the writes through.  Under REPEATABLE
- * READ and SERIALIZABLE the statement sees the latest committed rows and
- * fails with a serialization error where those differ from the transaction's
- * snapshot, instead of missing rows.  The caller is connected to SPI.
+ * Run a prepared statement of the layout as the owner of the table it reads
+ * or writes, with row-level security of that owner not forced (as
+ * PostgreSQL does for referential actions): lead_mgmt's own statements must
+ * see every row, whoever triggered them.  With internal set, the person
+ * rules let the writes through.  Under REPEATABLE READ and SERIALIZABLE the
+ * statement sees the latest committed rows and fails with a serialization
+ * error where those differ from the transaction's snapshot, instead of
+ * missing rows.  The caller is connected to SPI.
  */
 uint64
-LmExecuteAsOwner(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls,
+LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls,
 				 bool internal)
 {
 	Oid			save_userid;
@@ -459,12 +510,14 @@ LmExecuteAsOwner(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls,
 	volatile int ret = 0;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(owner, save_sec_context |
+	SetUserIdAndSecContext(LmPlanOwner(l, id), save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	if (internal)
 		lm_internal_depth++;
 	PG_TRY();
 	{
+		SPIPlanPtr	plan = LmLayoutPlan(l, id);
+
 		if (IsolationUsesXactSnapshot())
 			ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
 									   GetTransactionSnapshot(), false, false, 0);
@@ -482,4 +535,26 @@ LmExecuteAsOwner(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls,
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
 	return SPI_processed;
+}
+
+/*
+ * A company key as the person table holds it, converted to the type of the
+ * company table's key (the two may differ: an int column referencing a
+ * bigint key).
+ */
+Datum
+LmPersonCompanyKey(LmLayout *l, Datum value)
+{
+	switch (l->key_conv)
+	{
+		case LM_KEY_CONV_NONE:
+			return value;
+		case LM_KEY_CONV_FUNC:
+			return FunctionCall1(&l->key_conv_func, value);
+		case LM_KEY_CONV_IO:
+			return InputFunctionCall(&l->key_in,
+									 OutputFunctionCall(&l->person_key_out, value),
+									 l->key_in_ioparam, -1);
+	}
+	return value;
 }

@@ -93,6 +93,16 @@ LmCheckEnforce(bool *newval, void **extra, GucSource source)
 }
 
 /*
+ * Assign hook of lead_mgmt.enforce: while the rules were off, companies may
+ * have changed category unseen; what this transaction cached is stale.
+ */
+static void
+LmAssignEnforce(bool newval, void *extra)
+{
+	LmCompanyCacheReset();
+}
+
+/*
  * Check hook of lead_mgmt.language: a language tag such as en, nb or pt_BR.
  */
 static bool
@@ -325,7 +335,7 @@ _PG_init(void)
 							 &lm_enforce,
 							 true,
 							 PGC_USERSET, 0,
-							 LmCheckEnforce, NULL, NULL);
+							 LmCheckEnforce, LmAssignEnforce, NULL);
 
 	MarkGUCPrefixReserved("lead_mgmt");
 

@@ -123,6 +123,13 @@ typedef enum LmPlanId
 	LM_NUM_PLANS
 } LmPlanId;
 
+typedef enum LmKeyConv
+{
+	LM_KEY_CONV_NONE,			/* same type, or binary-compatible */
+	LM_KEY_CONV_FUNC,			/* a cast function (int4 -> int8) */
+	LM_KEY_CONV_IO				/* through text */
+} LmKeyConv;
+
 typedef struct LmLayout
 {
 	/* company table */
@@ -143,6 +150,14 @@ typedef struct LmLayout
 	AttrNumber	person_company_attno;
 	AttrNumber	status_attno;
 	Oid			person_company_type;
+	bool		rules_installed;	/* the person trigger exists */
+
+	/* person's company column -> company key type */
+	LmKeyConv	key_conv;
+	FmgrInfo	key_conv_func;
+	FmgrInfo	person_key_out;
+	FmgrInfo	key_in;
+	Oid			key_in_ioparam;
 
 	/* quoted names for generated SQL */
 	char	   *company_qname;
@@ -164,9 +179,9 @@ extern LmLayout *LmGetLayout(void);
 extern void LmLayoutInvalidate(void);
 extern void LmLayoutXactEnd(void);
 extern bool LmLayoutMatches(Oid relid);
-extern SPIPlanPtr LmLayoutPlan(LmLayout *layout, LmPlanId id);
 extern char *LmCompanyKeyText(LmLayout *layout, Datum key);
-extern uint64 LmExecuteAsOwner(SPIPlanPtr plan, Oid owner, Datum *values,
+extern Datum LmPersonCompanyKey(LmLayout *layout, Datum value);
+extern uint64 LmExecuteAsOwner(LmLayout *layout, LmPlanId id, Datum *values,
 							   const char *nulls, bool internal);
 
 /* ---- company_lookup.c ---- */

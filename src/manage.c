@@ -623,6 +623,13 @@ lm_unmanage(PG_FUNCTION_ARGS)
 
 	company_relid = LmRegisteredRelid(reg[0], reg[1]);
 	person_relid = LmRegisteredRelid(reg[2], reg[3]);
+
+	/*
+	 * Dropping a foreign key to lead_mgmt.lead_status alters that table,
+	 * which PostgreSQL refuses while its deferred check of the default is
+	 * pending: run that check now.
+	 */
+	LmSpiExec("SET CONSTRAINTS lead_mgmt.lead_status_single_default IMMEDIATE");
 	if (OidIsValid(person_relid))
 	{
 		char	   *q = quote_qualified_identifier(reg[2], reg[3]);

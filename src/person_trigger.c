@@ -176,6 +176,8 @@ LmPersonInsert(LmLayout *layout, HeapTuple tuple, TupleDesc desc)
 
 	if (!status_null)
 		LmStatusKey(status, key);
+	if (!company_null)
+		company = LmPersonCompanyKey(layout, company);
 	if (company_null)
 	{
 		if (!status_null)
@@ -226,6 +228,10 @@ LmPersonUpdate(LmLayout *layout, HeapTuple oldtuple, HeapTuple newtuple,
 	LmCompanyState old_state;
 	LmCompanyState new_state;
 
+	if (!old_company_null)
+		old_company = LmPersonCompanyKey(layout, old_company);
+	if (!new_company_null)
+		new_company = LmPersonCompanyKey(layout, new_company);
 	company_changed = !LmKeyEqual(layout, old_company, old_company_null,
 								  new_company, new_company_null);
 	status_changed = !LmTextEqual(old_status, old_status_null,

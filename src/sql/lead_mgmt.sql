@@ -407,6 +407,8 @@ CREATE TRIGGER registration_90_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNC
 ------------------------------------------------------------------------------
 
 GRANT SELECT ON ALL TABLES IN SCHEMA lead_mgmt TO PUBLIC;
+-- manage() adds foreign keys from the managed tables to the catalogs
+GRANT REFERENCES ON lead_mgmt.category, lead_mgmt.lead_status TO lead_mgmt_admin;
 GRANT INSERT, UPDATE, DELETE ON
     lead_mgmt.category, lead_mgmt.lead_status, lead_mgmt.status_transition,
     lead_mgmt.category_label, lead_mgmt.lead_status_label, lead_mgmt.category_group_label,
