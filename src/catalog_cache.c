@@ -38,6 +38,7 @@ typedef struct LmCatalogCache
 	char	  (*status_order)[LM_KEY_LEN];	/* all statuses by rank */
 	char		default_key[LM_KEY_LEN];
 	bool		has_default;
+	Datum		default_datum;	/* default_key as text */
 	char	   *status_list;	/* "open, contacting, ..." (not deleted) */
 	char	   *category_list;
 } LmCatalogCache;
@@ -224,6 +225,9 @@ LmCatalogBuild(void)
 		{
 			strlcpy(c->default_key, key, LM_KEY_LEN);
 			c->has_default = true;
+			old = MemoryContextSwitchTo(cxt);
+			c->default_datum = CStringGetTextDatum(key);
+			MemoryContextSwitchTo(old);
 		}
 		if (!entry->deleted)
 		{
@@ -377,6 +381,17 @@ Datum
 LmDefaultStatusDatum(void)
 {
 	return CStringGetTextDatum(LmDefaultStatusKey());
+}
+
+/*
+ * The default status as a text datum owned by the cache: valid until the
+ * cache is next rebuilt, so use it at once (the hot path of rule B1).
+ */
+Datum
+LmDefaultStatusCached(void)
+{
+	(void) LmDefaultStatusKey();
+	return catalog->default_datum;
 }
 
 const char *

@@ -16,7 +16,10 @@
  * so the answer is cached per transaction: a bulk load of a million persons
  * into a hundred thousand companies looks up each company once.  The cache
  * is dropped when a subtransaction aborts (its row locks are gone), when this
- * backend changes a category or a company's category, and at transaction end.
+ * backend changes a category or a company's category (or may have, with the
+ * rules off), and at transaction end.  Keys are compared by their binary
+ * value: two spellings of one key (numeric 1.0 and 1.00) simply get two
+ * entries, each of them right.
  *
  * A person written before its company is visible (a data-modifying CTE, a
  * deferred foreign key, a company committed between our lookup and the
@@ -32,33 +35,61 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "executor/tuptable.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "lead_mgmt.h"
 
-/* Upper bound of cached companies per transaction (about 64 MB). */
+/* Upper bound of cached companies per transaction (about 48 MB). */
 #define LM_COMPANY_CACHE_MAX 1000000
+
+/* A table larger than this is freed at transaction end, not kept. */
+#define LM_COMPANY_CACHE_KEEP 65536
+
+/* How the cache hashes and compares keys of the company key type. */
+typedef struct LmKeyInfo
+{
+	int16		typlen;
+	bool		byval;
+} LmKeyInfo;
 
 typedef struct LmCompanyEntry
 {
-	Datum		key;			/* hash key: a copy of the company key */
-	LmCompanyState state;
+	Datum		key;			/* by-reference keys point into company_keys_cxt */
+	uint32		hash;
+	char		status;			/* used by simplehash */
+	bool		lead_enabled;
 } LmCompanyEntry;
 
-static MemoryContext company_cxt = NULL;
-static HTAB *company_cache = NULL;
-static bool company_cache_reset_pending = false;
+static inline uint32 LmKeyHash(const LmKeyInfo *info, Datum key);
+static inline bool LmKeyBinaryEqual(const LmKeyInfo *info, Datum a, Datum b);
 
-/* key support of the table being cached, for the hash callbacks */
+#define SH_PREFIX		lmcc
+#define SH_ELEMENT_TYPE	LmCompanyEntry
+#define SH_KEY_TYPE		Datum
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k)	LmKeyHash((const LmKeyInfo *) (tb)->private_data, k)
+#define SH_EQUAL(tb, a, b)	LmKeyBinaryEqual((const LmKeyInfo *) (tb)->private_data, a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a)	((a)->hash)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* the cache table lives as long as the backend; keys for one transaction */
+static MemoryContext company_table_cxt = NULL;
+static lmcc_hash *company_cache = NULL;
+static LmKeyInfo company_key_info;
+static MemoryContext company_keys_cxt = NULL;
 static LmLayout *company_cache_layout = NULL;
+static bool company_cache_reset_pending = false;
 
 /* persons written while their company was not visible */
 typedef struct LmPending
@@ -70,23 +101,64 @@ typedef struct LmPending
 	struct LmPending *next;
 } LmPending;
 
+static MemoryContext pending_cxt = NULL;
 static LmPending *pending = NULL;
 
-static uint32
-LmCompanyHash(const void *key, Size keysize)
+/* The bytes of a by-reference key, detoasted. */
+static inline const char *
+LmKeyBytes(const LmKeyInfo *info, Datum key, Size *len)
 {
-	return DatumGetUInt32(FunctionCall1Coll(&company_cache_layout->key_hash,
-											company_cache_layout->company_key_collation,
-											*(const Datum *) key));
+	if (info->typlen == -1)
+	{
+		struct varlena *v = PG_DETOAST_DATUM_PACKED(key);
+
+		*len = VARSIZE_ANY_EXHDR(v);
+		return VARDATA_ANY(v);
+	}
+	if (info->typlen == -2)
+	{
+		*len = strlen(DatumGetCString(key));
+		return DatumGetCString(key);
+	}
+	*len = info->typlen;
+	return DatumGetPointer(key);
 }
 
-static int
-LmCompanyMatch(const void *key1, const void *key2, Size keysize)
+static inline uint32
+LmKeyHash(const LmKeyInfo *info, Datum key)
 {
-	return DatumGetBool(FunctionCall2Coll(&company_cache_layout->key_eq,
-										  company_cache_layout->company_key_collation,
-										  *(const Datum *) key1,
-										  *(const Datum *) key2)) ? 0 : 1;
+	Size		len;
+	const char *bytes;
+
+	if (info->byval)
+	{
+		uint64		h = (uint64) key;
+
+		/* a 64-bit finaliser (splitmix64) spreads consecutive ids */
+		h ^= h >> 30;
+		h *= UINT64CONST(0xbf58476d1ce4e5b9);
+		h ^= h >> 27;
+		h *= UINT64CONST(0x94d049bb133111eb);
+		h ^= h >> 31;
+		return (uint32) h;
+	}
+	bytes = LmKeyBytes(info, key, &len);
+	return hash_bytes((const unsigned char *) bytes, (int) len);
+}
+
+static inline bool
+LmKeyBinaryEqual(const LmKeyInfo *info, Datum a, Datum b)
+{
+	Size		alen;
+	Size		blen;
+	const char *abytes;
+	const char *bbytes;
+
+	if (info->byval)
+		return a == b;
+	abytes = LmKeyBytes(info, a, &alen);
+	bbytes = LmKeyBytes(info, b, &blen);
+	return alen == blen && memcmp(abytes, bbytes, alen) == 0;
 }
 
 /*
@@ -99,54 +171,45 @@ LmCompanyCacheReset(void)
 	company_cache_reset_pending = true;
 }
 
-/* The memory of the cache and the pending list lives until transaction end. */
-static MemoryContext
-LmCompanyContext(void)
-{
-	if (company_cxt == NULL)
-		company_cxt = AllocSetContextCreate(TopTransactionContext,
-											"lead_mgmt company cache",
-											ALLOCSET_DEFAULT_SIZES);
-	return company_cxt;
-}
-
-static HTAB *
+/* The cache, empty after a reset and keyed for the given layout. */
+static lmcc_hash *
 LmCompanyCache(LmLayout *layout)
 {
-	if (company_cache_reset_pending || company_cache_layout != layout)
+	if (company_cache != NULL &&
+		(company_cache_reset_pending || company_cache_layout != layout))
 	{
-		if (company_cache != NULL)
-			hash_destroy(company_cache);
-		company_cache = NULL;
-		company_cache_reset_pending = false;
+		lmcc_reset(company_cache);
+		if (company_keys_cxt != NULL)
+			MemoryContextReset(company_keys_cxt);
 	}
+	company_cache_reset_pending = false;
 	if (company_cache == NULL)
 	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(Datum);
-		ctl.entrysize = sizeof(LmCompanyEntry);
-		ctl.hash = LmCompanyHash;
-		ctl.match = LmCompanyMatch;
-		ctl.hcxt = LmCompanyContext();
-		company_cache_layout = layout;
-		company_cache = hash_create("lead_mgmt companies", 1024, &ctl,
-									HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		if (company_table_cxt == NULL)
+			company_table_cxt = AllocSetContextCreate(CacheMemoryContext,
+													  "lead_mgmt company cache",
+													  ALLOCSET_DEFAULT_SIZES);
+		company_cache = lmcc_create(company_table_cxt, 256, &company_key_info);
 	}
+	company_key_info.typlen = layout->company_key_typlen;
+	company_key_info.byval = layout->company_key_byval;
+	company_cache_layout = layout;
 	return company_cache;
 }
 
-/* A key value that stays valid in the cache's memory. */
+/* A key value that stays valid for the rest of the transaction. */
 static Datum
-LmCopyKey(LmLayout *layout, Datum key, MemoryContext cxt)
+LmCopyKey(LmLayout *layout, Datum key, MemoryContext *cxt)
 {
 	MemoryContext old;
 	Datum		copy;
 
 	if (layout->company_key_byval)
 		return key;
-	old = MemoryContextSwitchTo(cxt);
+	if (*cxt == NULL)
+		*cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt company keys",
+									 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(*cxt);
 	if (layout->company_key_typlen == -1)
 		copy = PointerGetDatum(PG_DETOAST_DATUM_COPY(key));
 	else
@@ -171,28 +234,14 @@ LmSlotWasUpdated(TupleTableSlot *slot)
 	return updated;
 }
 
-/*
- * Find the company by primary key with the latest snapshot and, when asked,
- * lock it FOR KEY SHARE (the latest version, waiting if needed); then read
- * its category.
- */
-static void
-LmCompanyProbe(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
+/* Fetch the company visible to the snapshot through the primary key. */
+static bool
+LmCompanyFetch(LmLayout *layout, Relation rel, Relation idx, Snapshot snapshot,
+			   Datum key, TupleTableSlot *slot)
 {
-	Relation	rel;
-	Relation	idx;
-	Snapshot	snapshot;
-	TupleTableSlot *slot;
 	IndexScanDesc scan;
 	ScanKeyData skey;
 	bool		found;
-	bool		reread = false;
-
-	memset(out, 0, sizeof(*out));
-	rel = table_open(layout->company_relid, lock ? RowShareLock : AccessShareLock);
-	idx = index_open(layout->company_pk_index, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	slot = table_slot_create(rel, NULL);
 
 	ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, InvalidOid,
 						   layout->company_key_collation,
@@ -201,15 +250,59 @@ LmCompanyProbe(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
 	index_rescan(scan, &skey, 1, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	index_endscan(scan);
+	return found;
+}
+
+/*
+ * Find the company by primary key and, when asked, lock it FOR KEY SHARE
+ * (the latest version, waiting if needed); then read its category into
+ * category (LM_KEY_LEN bytes; "" for none).  The statement's snapshot is
+ * tried first, the latest one when the company is not visible to it (a
+ * company committed since).  Returns whether the company exists.
+ */
+static bool
+LmCompanyProbe(LmLayout *layout, Datum key, bool lock, char *category)
+{
+	Relation	rel;
+	Relation	idx;
+	Snapshot	snapshot = NULL;
+	TupleTableSlot *slot;
+	bool		found = false;
+	bool		reread = false;
+	bool		registered = false;
+
+	category[0] = '\0';
+	rel = table_open(layout->company_relid, lock ? RowShareLock : AccessShareLock);
+	idx = index_open(layout->company_pk_index, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+
+	if (ActiveSnapshotSet())
+	{
+		snapshot = GetActiveSnapshot();
+		found = LmCompanyFetch(layout, rel, idx, snapshot, key, slot);
+	}
+	if (!found)
+	{
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		registered = true;
+		found = LmCompanyFetch(layout, rel, idx, snapshot, key, slot);
+	}
 
 	if (found && lock)
 	{
 		TM_FailureData tmfd;
 		TM_Result	result;
 
+		/*
+		 * As SELECT ... FOR KEY SHARE does: lock the newest version, and
+		 * versions being written by in-flight updates too, so that an
+		 * update in progress cannot go on to change whether the company is
+		 * lead-enabled without waiting for us.
+		 */
 		result = table_tuple_lock(rel, &slot->tts_tid, snapshot, slot,
 								  GetCurrentCommandId(false),
 								  LockTupleKeyShare, LockWaitBlock,
+								  TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS |
 								  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
 		switch (result)
 		{
@@ -238,59 +331,77 @@ LmCompanyProbe(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
 	if (found && !reread)
 	{
 		bool		isnull;
-		Datum		category = slot_getattr(slot, layout->category_attno, &isnull);
+		Datum		value = slot_getattr(slot, layout->category_attno, &isnull);
 
-		out->found = true;
-		out->has_category = !isnull && LmDatumToKey(category, out->category);
+		if (isnull || !LmDatumToKey(value, category))
+			category[0] = '\0';
 	}
 
 	ExecDropSingleTupleTableSlot(slot);
-	UnregisterSnapshot(snapshot);
+	if (registered)
+		UnregisterSnapshot(snapshot);
 	index_close(idx, AccessShareLock);
 	table_close(rel, NoLock);
 
 	if (found && reread)
 	{
 		/* locked; the newest committed version tells the category */
-		LmCompanyProbe(layout, key, false, out);
-		out->found = true;
+		char		latest[LM_KEY_LEN];
+
+		if (LmCompanyProbe(layout, key, false, latest))
+			strlcpy(category, latest, LM_KEY_LEN);
 	}
-	out->lead_enabled = out->has_category && LmCategoryEnabled(out->category);
+	return found;
 }
 
 /*
- * State of a company (found, category, lead-enabled), locked FOR KEY SHARE
- * when lock is set.  Locked answers are cached for the transaction.
+ * State of a company (found, lead-enabled), locked FOR KEY SHARE when lock
+ * is set.  Locked answers are cached for the transaction.
  */
 void
 LmCompanyLookup(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
 {
-	HTAB	   *cache = LmCompanyCache(layout);
+	lmcc_hash  *cache = LmCompanyCache(layout);
 	LmCompanyEntry *entry;
-	bool		isnew;
+	char		category[LM_KEY_LEN];
+	bool		found;
 
-	entry = hash_search(cache, &key, HASH_FIND, NULL);
+	entry = lmcc_lookup(cache, key);
 	if (entry != NULL)
 	{
-		*out = entry->state;
+		out->found = true;
+		out->lead_enabled = entry->lead_enabled;
 		return;
 	}
-	LmCompanyProbe(layout, key, lock, out);
-	if (!lock || !out->found || hash_get_num_entries(cache) >= LM_COMPANY_CACHE_MAX)
+	out->found = LmCompanyProbe(layout, key, lock, category);
+	out->lead_enabled = out->found && category[0] != '\0' && LmCategoryEnabled(category);
+	if (!lock || !out->found || cache->members >= LM_COMPANY_CACHE_MAX)
 		return;
-	/* the probe may have processed invalidations: re-check before caching */
-	if (company_cache_reset_pending || cache != company_cache)
+	/* the probe may have processed invalidations: then do not cache */
+	if (company_cache_reset_pending || company_cache_layout != layout)
 		return;
-	key = LmCopyKey(layout, key, LmCompanyContext());
-	entry = hash_search(cache, &key, HASH_ENTER, &isnew);
-	entry->state = *out;
+	entry = lmcc_insert(cache, LmCopyKey(layout, key, &company_keys_cxt), &found);
+	entry->lead_enabled = out->lead_enabled;
+}
+
+/*
+ * The category of a company as text, for messages; NULL when it has none.
+ */
+char *
+LmCompanyCategory(LmLayout *layout, Datum key)
+{
+	char		category[LM_KEY_LEN];
+
+	if (!LmCompanyProbe(layout, key, false, category) || category[0] == '\0')
+		return NULL;
+	return pstrdup(category);
 }
 
 /*
  * The rare path: a category change that alters whether the company is
  * lead-enabled takes FOR UPDATE on the row it is updating, which waits for
- * every in-flight insert or move of the company's persons (they hold FOR KEY
- * SHARE) and keeps new ones waiting until this transaction ends.
+ * every in-flight writer of the company's persons (they hold FOR KEY SHARE)
+ * and keeps new ones waiting until this transaction ends.
  */
 void
 LmCompanyLockForFlip(Relation rel, ItemPointer tid)
@@ -314,10 +425,13 @@ LmCompanyLockForFlip(Relation rel, ItemPointer tid)
 void
 LmPendingAdd(LmLayout *layout, Datum key, const char *status)
 {
-	MemoryContext cxt = LmCompanyContext();
-	LmPending  *p = MemoryContextAllocZero(cxt, sizeof(LmPending));
+	LmPending  *p;
 
-	p->key = LmCopyKey(layout, key, cxt);
+	if (pending_cxt == NULL)
+		pending_cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt pending persons",
+											ALLOCSET_SMALL_SIZES);
+	p = MemoryContextAllocZero(pending_cxt, sizeof(LmPending));
+	p->key = LmCopyKey(layout, key, &pending_cxt);
 	p->status_given = (status != NULL);
 	if (status != NULL)
 		strlcpy(p->status, status, LM_KEY_LEN);
@@ -367,19 +481,30 @@ LmPendingResolve(void)
 		if (state.lead_enabled)
 			LmApplyEntry(layout, p->key, false, true);
 		else if (p->status_given)
-			LmRefuseHidden(layout, p->status, p->key, &state);
+			LmRefuseHidden(layout, p->status, p->key);
 	}
 }
 
 void
 LmCompanyXactEnd(void)
 {
-	/* the memory goes with TopTransactionContext */
-	company_cxt = NULL;
-	company_cache = NULL;
+	/* key copies and pending persons go with TopTransactionContext */
+	company_keys_cxt = NULL;
+	pending_cxt = NULL;
+	pending = NULL;
+	if (company_cache != NULL)
+	{
+		if (company_cache->size > LM_COMPANY_CACHE_KEEP)
+		{
+			lmcc_destroy(company_cache);
+			company_cache = NULL;
+			MemoryContextReset(company_table_cxt);
+		}
+		else
+			lmcc_reset(company_cache);
+	}
 	company_cache_layout = NULL;
 	company_cache_reset_pending = false;
-	pending = NULL;
 }
 
 void

@@ -46,6 +46,11 @@ int			lm_internal_depth = 0;
 int			lm_catalog_internal = 0;
 
 static LOCKMODE lm_sentinel_held = NoLock;
+/*
+ * The OIDs last resolved stay in lm_oids even when marked stale: the
+ * invalidation callback must keep recognising them (an invalidation ignored
+ * while the OIDs are being resolved again would leave a stale catalog).
+ */
 static LmOids lm_oids;
 static bool lm_oids_valid = false;
 
@@ -244,23 +249,20 @@ LmRelcacheCallback(Datum arg, Oid relid)
 		lm_oids_valid = false;
 		return;
 	}
-	if (lm_oids_valid)
+	if (relid == lm_oids.category || relid == lm_oids.lead_status ||
+		relid == lm_oids.status_transition)
 	{
-		if (relid == lm_oids.category || relid == lm_oids.lead_status ||
-			relid == lm_oids.status_transition)
-		{
-			LmCatalogInvalidate();
-			if (relid == lm_oids.category)
-				LmCompanyCacheReset();
-			/* the relation may have been dropped with the extension */
-			lm_oids_valid = false;
-		}
-		else if (relid == lm_oids.registration)
-		{
-			LmLayoutInvalidate();
+		LmCatalogInvalidate();
+		if (relid == lm_oids.category)
 			LmCompanyCacheReset();
-			lm_oids_valid = false;
-		}
+		/* the relation may have been dropped with the extension */
+		lm_oids_valid = false;
+	}
+	else if (relid == lm_oids.registration)
+	{
+		LmLayoutInvalidate();
+		LmCompanyCacheReset();
+		lm_oids_valid = false;
 	}
 	if (LmLayoutMatches(relid))
 		LmLayoutInvalidate();

@@ -102,6 +102,7 @@ extern bool LmLookupStatus(const char *key, LmStatus *out);
 extern bool LmCategoryEnabled(const char *key);
 extern bool LmTransitionAllowed(const char *from, const char *to);
 extern Datum LmDefaultStatusDatum(void);
+extern Datum LmDefaultStatusCached(void);
 extern const char *LmDefaultStatusKey(void);
 extern const char *LmStatusList(void);
 extern const char *LmCategoryList(void);
@@ -190,12 +191,11 @@ typedef struct LmCompanyState
 {
 	bool		found;
 	bool		lead_enabled;
-	bool		has_category;
-	char		category[LM_KEY_LEN];
 } LmCompanyState;
 
 extern void LmCompanyLookup(LmLayout *layout, Datum key, bool lock,
 							LmCompanyState *out);
+extern char *LmCompanyCategory(LmLayout *layout, Datum key);
 extern void LmCompanyLockForFlip(Relation rel, ItemPointer tid);
 extern void LmCompanyCacheReset(void);
 extern void LmPendingAdd(LmLayout *layout, Datum key, const char *status);
@@ -206,8 +206,8 @@ extern void LmCompanySubXactCommit(int level);
 
 /* ---- entry points shared between trigger modules ---- */
 
-extern void LmRefuseHidden(LmLayout *layout, const char *status, Datum company,
-						   const LmCompanyState *state) pg_attribute_noreturn();
+extern void LmRefuseHidden(LmLayout *layout, const char *status,
+						   Datum company) pg_attribute_noreturn();
 extern uint64 LmApplyEntry(LmLayout *layout, Datum company_key, bool many,
 						   bool only_empty);
 

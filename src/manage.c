@@ -362,7 +362,7 @@ lm_manage(PG_FUNCTION_ARGS)
 	AttrNumber	company_key[2];
 	AttrNumber	person_key[2];
 	AttrNumber	person_company;
-	AttrNumber	person_id;
+	AttrNumber	person_id = InvalidAttrNumber;
 	AttrNumber	category_attno;
 	AttrNumber	status_attno;
 	int			nkeys;

@@ -102,18 +102,19 @@ LmCheckTransition(const char *from, const char *to)
  * Rule B5: the person's company is not lead-enabled.
  */
 void
-LmRefuseHidden(LmLayout *layout, const char *status, Datum company,
-			   const LmCompanyState *state)
+LmRefuseHidden(LmLayout *layout, const char *status, Datum company)
 {
+	char	   *category = LmCompanyCategory(layout, company);
+
 	ereport(ERROR,
 			(errcode(ERRCODE_LM_STATUS_HIDDEN),
 			 status ?
 			 errmsg("cannot set lead status \"%s\" on a person whose company is not lead-enabled",
 					status) :
 			 errmsg("cannot clear the lead status of a person whose company is not lead-enabled"),
-			 state->has_category ?
+			 category ?
 			 errdetail("Company %s has category \"%s\".",
-					   LmCompanyKeyText(layout, company), state->category) :
+					   LmCompanyKeyText(layout, company), category) :
 			 errdetail("Company %s has no category.", LmCompanyKeyText(layout, company)),
 			 errhint("Lead status is visible and editable only while the company's category is in group potential_customer with enable_lead_status on; a hidden status is kept as it is.")));
 }
@@ -158,7 +159,8 @@ LmWithStatus(HeapTuple tuple, TupleDesc desc, LmLayout *layout, Datum status)
 static HeapTuple
 LmWithDefault(HeapTuple tuple, TupleDesc desc, LmLayout *layout)
 {
-	return LmWithStatus(tuple, desc, layout, LmDefaultStatusDatum());
+	/* the cached datum is copied into the new tuple right away */
+	return LmWithStatus(tuple, desc, layout, LmDefaultStatusCached());
 }
 
 /*
@@ -202,7 +204,7 @@ LmPersonInsert(LmLayout *layout, HeapTuple tuple, TupleDesc desc)
 		return tuple;
 	}
 	if (!status_null)
-		LmRefuseHidden(layout, key, company, &state);
+		LmRefuseHidden(layout, key, company);
 	return tuple;
 }
 
@@ -250,12 +252,16 @@ LmPersonUpdate(LmLayout *layout, HeapTuple oldtuple, HeapTuple newtuple,
 
 	if (!company_changed)
 	{
-		/* only the status changes: B5, B6, S2 */
+		/*
+		 * Only the status changes: B5, B6, S2.  The company is locked like
+		 * for an insert, so that it cannot stop being lead-enabled between
+		 * our reading and the write.
+		 */
 		if (new_company_null)
 			LmRefuseNoCompany(new_status_null ? NULL : new_key);
-		LmCompanyLookup(layout, new_company, false, &new_state);
+		LmCompanyLookup(layout, new_company, true, &new_state);
 		if (!new_state.lead_enabled)
-			LmRefuseHidden(layout, new_status_null ? NULL : new_key, new_company, &new_state);
+			LmRefuseHidden(layout, new_status_null ? NULL : new_key, new_company);
 		if (new_status_null)
 			LmRefuseClear(layout, new_company);
 		LmCheckSettable(new_key);
@@ -286,7 +292,7 @@ LmPersonUpdate(LmLayout *layout, HeapTuple oldtuple, HeapTuple newtuple,
 		if (new_company_null)
 			LmRefuseNoCompany(new_status_null ? NULL : new_key);
 		if (!new_state.lead_enabled)
-			LmRefuseHidden(layout, new_status_null ? NULL : new_key, new_company, &new_state);
+			LmRefuseHidden(layout, new_status_null ? NULL : new_key, new_company);
 		if (new_status_null)
 			LmRefuseClear(layout, new_company);
 		LmCheckSettable(new_key);
