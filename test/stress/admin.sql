@@ -1,0 +1,9 @@
+-- The administrator turns lead status of the prospect category on or off
+-- (rules B2, B3 by catalog change), looks the result over before committing,
+-- and comes back a moment later.
+BEGIN;
+SET LOCAL ROLE lead_mgmt_admin;
+UPDATE lead_mgmt.category SET enable_lead_status = NOT enable_lead_status WHERE key = 'prospect';
+\sleep 50 ms
+COMMIT;
+\sleep 200 ms
