@@ -171,6 +171,29 @@ UPDATE lead_mgmt.category SET deleted = false WHERE key = 'mql';
 UPDATE crm.company SET category = 'webshop' WHERE id = 6;
 \echo :LAST_ERROR_SQLSTATE
 
+-- an INSERT of a row marked shipped merges into the shipped row (as a
+-- restore does) and applies the rules an UPDATE would: here opportunity
+-- becomes lead-enabled (rule B2)
+SET lead_mgmt.enforce = off;
+UPDATE crm.person SET lead_status = 'qualified' WHERE id = 3;
+RESET lead_mgmt.enforce;
+INSERT INTO lead_mgmt.category (key, name, category_group, enable_lead_status, rank, shipped)
+VALUES ('opportunity', 'Opportunity', 'potential_customer', true, 3, true);
+SELECT key, enable_lead_status, shipped FROM lead_mgmt.category WHERE key = 'opportunity';
+SELECT id, lead_status FROM crm.person WHERE company_id = 3;
+UPDATE lead_mgmt.category SET enable_lead_status = false WHERE key = 'opportunity';
+-- a row that does not ship with lead_mgmt is an ordinary row
+INSERT INTO lead_mgmt.category (key, name, shipped) VALUES ('fair', 'Trade fair', true);
+SELECT key, shipped FROM lead_mgmt.category WHERE key = 'fair';
+DELETE FROM lead_mgmt.category WHERE key = 'fair';
+
+-- unmanage() in the transaction that edited a status
+BEGIN;
+UPDATE lead_mgmt.lead_status SET name = 'Re-nurture later' WHERE key = 'renurture';
+SELECT lead_mgmt.unmanage();
+SELECT count(*) AS registrations FROM lead_mgmt.registration;
+ROLLBACK;
+
 -- the whole picture
 SELECT * FROM crm.lead_view ORDER BY id;
 

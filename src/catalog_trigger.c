@@ -199,6 +199,27 @@ LmCheckKeyChange(const char *what, const char *oldkey, const char *newkey,
 			 errhint("Keys are immutable once used; change the name instead, or add a new %s.", what)));
 }
 
+/*
+ * UPDATE of a catalog row: its key changes only while unused and not
+ * shipped, and the shipped flag is the extension's.
+ */
+static void
+LmCheckRowIdentity(TriggerData *trigdata, const char *what,
+				   bool (*in_use) (const char *key))
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	char	   *oldkey = LmColText(trigdata->tg_trigtuple, desc, "key");
+	char	   *newkey = LmColText(trigdata->tg_newtuple, desc, "key");
+	bool		shipped = LmColBool(trigdata->tg_trigtuple, desc, "shipped");
+
+	if (strcmp(oldkey, newkey) != 0)
+		LmCheckKeyChange(what, oldkey, newkey,
+						 shipped && lm_catalog_internal == 0, in_use(oldkey));
+	if (lm_catalog_internal == 0 &&
+		shipped != LmColBool(trigdata->tg_newtuple, desc, "shipped"))
+		LmRefuseShippedFlag(trigdata->tg_relation);
+}
+
 /* ---- category ---- */
 
 /*
@@ -249,15 +270,7 @@ lm_category_guard(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
-		char	   *oldkey = LmColText(oldtuple, desc, "key");
-		bool		shipped = LmColBool(oldtuple, desc, "shipped");
-
-		if (strcmp(oldkey, key) != 0)
-			LmCheckKeyChange("category", oldkey, key,
-							 shipped && lm_catalog_internal == 0,
-							 LmCategoryInUse(oldkey));
-		if (lm_catalog_internal == 0 && shipped != LmColBool(newtuple, desc, "shipped"))
-			LmRefuseShippedFlag(trigdata->tg_relation);
+		LmCheckRowIdentity(trigdata, "category", LmCategoryInUse);
 		if (LmCategoryTupleEnabled(oldtuple, desc) != LmCategoryTupleEnabled(newtuple, desc))
 		{
 			/* whether companies show lead status changes: wait for writers */
@@ -424,18 +437,12 @@ lm_lead_status_guard(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
-		char	   *oldkey = LmColText(oldtuple, desc, "key");
-		bool		shipped = LmColBool(oldtuple, desc, "shipped");
-		if (strcmp(oldkey, key) != 0)
-			LmCheckKeyChange("lead status", oldkey, key,
-							 shipped && lm_catalog_internal == 0,
-							 LmStatusInUse(oldkey));
-		if (lm_catalog_internal == 0 && shipped != LmColBool(newtuple, desc, "shipped"))
-			LmRefuseShippedFlag(trigdata->tg_relation);
+		LmCheckRowIdentity(trigdata, "lead status", LmStatusInUse);
 		if (lm_catalog_internal == 0 && was_default && !is_default)
 			ereport(ERROR,
 					(errcode(ERRCODE_LM_DEFAULT_STATUS),
-					 errmsg("lead status \"%s\" is the default; there must always be exactly one", oldkey),
+					 errmsg("lead status \"%s\" is the default; there must always be exactly one",
+							LmColText(oldtuple, desc, "key")),
 					 errhint("Make another status the default instead; the flag moves by itself: UPDATE lead_mgmt.lead_status SET is_default = true WHERE key = '...';")));
 	}
 	if (is_default && !was_default)
