@@ -50,3 +50,10 @@ prove:
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --max-configs=1 \
 		--inline-suppr -I$(shell $(PG_CONFIG) --includedir-server) --suppress=missingIncludeSystem --suppress=toomanyconfigs src/*.c
+
+# clang-tidy: bug-prone constructs and the static analyser
+TIDY_CHECKS = -*,bugprone-*,clang-analyzer-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-macro-parentheses,-bugprone-assignment-in-if-condition,-bugprone-implicit-widening-of-multiplication-result,-clang-analyzer-security.insecureAPI.*
+.PHONY: tidy
+tidy:
+	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' src/*.c -- \
+		-I$(shell $(PG_CONFIG) --includedir-server) -Isrc

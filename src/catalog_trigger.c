@@ -162,13 +162,16 @@ LmStatusInUse(const char *key)
 		 LmLayoutHasRow(layout, LM_PLAN_STATUS_IN_USE, key));
 }
 
+/* Shipped catalog rows are retired with deleted = true, never deleted. */
 static void
-LmRefuseShipped(const char *what, const char *key, const char *hint)
+LmCheckShippedDelete(HeapTuple oldtuple, TupleDesc desc, const char *what,
+					 const char *key)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_LM_SHIPPED_ROW),
-			 errmsg("%s \"%s\" ships with lead_mgmt and cannot be deleted", what, key),
-			 errhint("%s", hint)));
+	if (lm_catalog_internal == 0 && LmColBool(oldtuple, desc, "shipped"))
+		ereport(ERROR,
+				(errcode(ERRCODE_LM_SHIPPED_ROW),
+				 errmsg("%s \"%s\" ships with lead_mgmt and cannot be deleted", what, key),
+				 errhint("Set deleted = true to retire it; deleted = false brings it back.")));
 }
 
 static void
@@ -243,9 +246,7 @@ lm_category_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
 		key = LmColText(oldtuple, desc, "key");
-		if (lm_catalog_internal == 0 && LmColBool(oldtuple, desc, "shipped"))
-			LmRefuseShipped("category", key,
-							"Set deleted = true to retire it; deleted = false brings it back.");
+		LmCheckShippedDelete(oldtuple, desc, "category", key);
 		if (LmCategoryInUse(key))
 			ereport(ERROR,
 					(errcode(ERRCODE_LM_IN_USE),
@@ -399,9 +400,7 @@ lm_lead_status_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
 		key = LmColText(oldtuple, desc, "key");
-		if (lm_catalog_internal == 0 && LmColBool(oldtuple, desc, "shipped"))
-			LmRefuseShipped("lead status", key,
-							"Set deleted = true to retire it; deleted = false brings it back.");
+		LmCheckShippedDelete(oldtuple, desc, "lead status", key);
 		if (LmColBool(oldtuple, desc, "is_default"))
 			ereport(ERROR,
 					(errcode(ERRCODE_LM_DEFAULT_STATUS),
