@@ -74,6 +74,16 @@ LmDatumToKey(Datum value, char *buf)
 }
 
 /*
+ * Whether a category group is the one in which lead status exists (rule
+ * C1; a category is lead-enabled in it with enable_lead_status on).
+ */
+bool
+LmIsLeadGroup(const char *group)
+{
+	return group != NULL && strcmp(group, "potential_customer") == 0;
+}
+
+/*
  * Byte-wise equality of two nullable text datums (keys are compared so).
  */
 bool
@@ -190,8 +200,7 @@ LmCatalogBuild(void)
 		entry = hash_search(c->categories, key, HASH_ENTER, NULL);
 		entry->deleted = LmGetBool(tup, desc, 4);
 		strlcpy(entry->group, group ? group : "", sizeof(entry->group));
-		entry->lead_enabled = LmGetBool(tup, desc, 3) &&
-			group != NULL && strcmp(group, "potential_customer") == 0;
+		entry->lead_enabled = LmGetBool(tup, desc, 3) && LmIsLeadGroup(group);
 		if (!entry->deleted)
 		{
 			old = MemoryContextSwitchTo(cxt);

@@ -88,8 +88,7 @@ LmCategoryTupleEnabled(HeapTuple tuple, TupleDesc desc)
 {
 	char	   *group = LmColGroup(tuple, desc);
 
-	return LmColBool(tuple, desc, "enable_lead_status") &&
-		group != NULL && strcmp(group, "potential_customer") == 0;
+	return LmColBool(tuple, desc, "enable_lead_status") && LmIsLeadGroup(group);
 }
 
 /* ---- shared checks ---- */
@@ -260,8 +259,7 @@ lm_category_guard(PG_FUNCTION_ARGS)
 	key = LmColText(newtuple, desc, "key");
 	LmCheckKeyFormat("category", key);
 	group = LmColGroup(newtuple, desc);
-	if (LmColBool(newtuple, desc, "enable_lead_status") &&
-		(group == NULL || strcmp(group, "potential_customer") != 0))
+	if (LmColBool(newtuple, desc, "enable_lead_status") && !LmIsLeadGroup(group))
 		ereport(ERROR,
 				(errcode(ERRCODE_LM_LEAD_STATUS_GROUP),
 				 errmsg("category \"%s\" in group \"%s\" cannot enable lead status",

@@ -100,6 +100,7 @@ extern void LmCatalogInvalidate(void);
 extern bool LmLookupCategory(const char *key, LmCategory *out);
 extern bool LmLookupStatus(const char *key, LmStatus *out);
 extern bool LmCategoryEnabled(const char *key);
+extern bool LmIsLeadGroup(const char *group);
 extern bool LmTransitionAllowed(const char *from, const char *to);
 extern Datum LmDefaultStatusDatum(void);
 extern Datum LmDefaultStatusCached(void);
