@@ -1,22 +1,32 @@
 # lead_mgmt — PGXS build
 EXTENSION   = lead_mgmt
-EXTVERSION  = 1.0.0
+EXTVERSION  = 1.1.0
 
 MODULE_big  = lead_mgmt
 OBJS = \
 	src/lead_mgmt.o \
 	src/catalog_cache.o \
+	src/category_lock.o \
 	src/layout.o \
-	src/company_lookup.o \
+	src/company_probe.o \
+	src/company_cache.o \
+	src/pending.o \
+	src/decide.o \
+	src/sink.o \
+	src/cascade.o \
+	src/refusal.o \
 	src/person_trigger.o \
 	src/company_trigger.o \
 	src/catalog_trigger.o \
-	src/manage.o
+	src/manage.o \
+	src/labels.o
 
 # The install script is edited as src/sql/lead_mgmt.sql and copied to the
-# versioned name at build time; every released version has an upgrade script.
+# versioned name at build time; the install scripts of released versions are
+# kept as they shipped, and every released version has an upgrade script.
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(wildcard src/sql/updates/$(EXTENSION)--*--*.sql)
+DATA        = $(wildcard src/sql/$(EXTENSION)--*.sql) \
+              $(wildcard src/sql/updates/$(EXTENSION)--*--*.sql)
 
 # pg_regress suite: sql/ + expected/
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -37,7 +47,7 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql
 	cp $< $@
 
-$(OBJS): src/lead_mgmt.h src/compat.h
+$(OBJS): $(wildcard src/*.h)
 
 # pgTAP suite (needs pg_prove and the pgtap extension on the server)
 PROVE_FLAGS ?= --failures

@@ -47,9 +47,43 @@ SELECT key, lead_mgmt.status_name(key), lead_mgmt.status_description(key)
 SELECT key, lead_mgmt.category_name(key), lead_mgmt.category_group_name(category_group)
   FROM lead_mgmt.category ORDER BY rank;
 -- a language without labels falls back to English
+-- no is a common code for Norwegian: it reads as nb
+SET lead_mgmt.language = 'no';
+SELECT lead_mgmt.status_name('renurture'), lead_mgmt.category_name('mql'),
+       lead_mgmt.category_group_name('potential_customer');
+-- a language without labels is refused, and the setting stays as it was
+RESET lead_mgmt.language;
+SET lead_mgmt.language = 'de';
+\echo :LAST_ERROR_SQLSTATE
+SHOW lead_mgmt.language;
+-- an administrator adds a language by inserting labels; then it is accepted
+-- and falls back to English where a label is missing
+INSERT INTO lead_mgmt.lead_status_label (status, language, name) VALUES ('renurture', 'de', 'Wiedervorlage');
 SET lead_mgmt.language = 'de';
 SELECT lead_mgmt.status_name('renurture'), lead_mgmt.category_name('mql'),
        lead_mgmt.category_group_name('potential_customer');
+DELETE FROM lead_mgmt.lead_status_label WHERE language = 'de';
+RESET lead_mgmt.language;
+-- label functions: NULL for NULL, an error for an unknown key
+SELECT lead_mgmt.status_name(NULL) IS NULL AS null_status, lead_mgmt.category_name(NULL) IS NULL AS null_category;
+SELECT lead_mgmt.status_name('nope');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lead_mgmt.category_description('nope');
+\echo :LAST_ERROR_SQLSTATE
+-- the table functions are what queries join: the planner inlines them into
+-- plain joins with the label tables (no function scan left in the plan)
+SET lead_mgmt.language = 'nb';
+SELECT s.key, l.name, l.description FROM lead_mgmt.lead_status s
+  LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) l ON true ORDER BY s.rank;
+SELECT c.key, l.name FROM lead_mgmt.category c
+  LEFT JOIN LATERAL lead_mgmt.category_labels(c.key) l ON true ORDER BY c.rank;
+SELECT g, l.name FROM unnest(enum_range(NULL::lead_mgmt.category_group)) g
+  LEFT JOIN LATERAL lead_mgmt.category_group_labels(g) l ON true;
+RESET lead_mgmt.language;
+EXPLAIN (COSTS OFF) SELECT s.key, l.name FROM lead_mgmt.lead_status s
+  LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) l ON true;
+EXPLAIN (COSTS OFF) SELECT c.key, l.name FROM lead_mgmt.category c
+  LEFT JOIN LATERAL lead_mgmt.category_labels(c.key) l ON true;
 -- a malformed language is refused
 SET lead_mgmt.language = 'Norsk bokmål';
 RESET lead_mgmt.language;
@@ -81,7 +115,9 @@ SELECT p.proname,
  WHERE n.nspname = 'lead_mgmt' AND p.proname IN ('manage', 'unmanage')
  ORDER BY p.proname;
 
--- every function outside the trigger functions pins its search_path
+-- every function that runs SQL of its own pins its search_path; the label
+-- functions are SQL bodies parsed once, at creation, without a SET clause (so
+-- that the table functions inline); current_language() and unknown_key() read no tables by name
 SELECT p.proname, p.proconfig
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'lead_mgmt' AND p.prorettype <> 'trigger'::regtype

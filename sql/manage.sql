@@ -113,7 +113,7 @@ INSERT INTO m.person VALUES (1, 1, 'Ann'), (2, 2, 'Bob'), (3, 3, 'Cid'), (4, NUL
 SELECT lead_mgmt.manage('m.company', 'm.person', label_column => 'name');
 SELECT * FROM m.footprint;
 SELECT id, company_id, name, lead_status FROM m.person ORDER BY id;
-SELECT company_schema, company_table, company_key, person_schema, person_table, person_key,
+SELECT company_table, company_key, person_table, person_key,
        company_column, category_column, lead_status_column, label_column, owner_column,
        category_fkey, lead_status_fkey
   FROM lead_mgmt.registration;
@@ -189,19 +189,52 @@ SELECT * FROM t.person ORDER BY 1, 2;
 SELECT lead_mgmt.unmanage();
 DROP SCHEMA t CASCADE;
 
--- a registration whose tables were dropped is cleared by unmanage()
+-- a dropped managed table clears the registration (with a NOTICE)
 CREATE SCHEMA gone;
 CREATE TABLE gone.company (id int PRIMARY KEY);
 CREATE TABLE gone.person (id int PRIMARY KEY, company_id int REFERENCES gone.company);
 CREATE INDEX ON gone.person (company_id);
 SELECT lead_mgmt.manage('gone.company', 'gone.person');
 DROP SCHEMA gone CASCADE;
--- catalog edits that need the tables say what to do
+SELECT count(*) FROM lead_mgmt.registration;
+-- catalog edits work on
 INSERT INTO lead_mgmt.category (key, name) VALUES ('trade_fair', 'Trade fair');
 UPDATE lead_mgmt.category SET key = 'fair' WHERE key = 'trade_fair';
-\echo :LAST_ERROR_SQLSTATE
+DELETE FROM lead_mgmt.category WHERE key = 'fair';
 SELECT lead_mgmt.unmanage();
+\echo :LAST_ERROR_SQLSTATE
+
+-- dropping one table of the pair: the other keeps its data and is writable
+CREATE SCHEMA half;
+CREATE TABLE half.company (id int PRIMARY KEY);
+CREATE TABLE half.person (id int PRIMARY KEY, company_id int REFERENCES half.company);
+CREATE INDEX ON half.person (company_id);
+SELECT lead_mgmt.manage('half.company', 'half.person');
+INSERT INTO half.company VALUES (1, 'lead');
+INSERT INTO half.person VALUES (1, 1);
+DROP TABLE half.company CASCADE;
 SELECT count(*) FROM lead_mgmt.registration;
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'half.person'::regclass AND NOT tgisinternal;
+UPDATE half.person SET lead_status = 'qualified', company_id = 7 WHERE id = 1;
+SELECT * FROM half.person;
+DROP SCHEMA half CASCADE;
+
+-- renaming a managed table (or its schema) is followed
+CREATE SCHEMA ren;
+CREATE TABLE ren.company (id int PRIMARY KEY);
+CREATE TABLE ren.person (id int PRIMARY KEY, company_id int REFERENCES ren.company);
+CREATE INDEX ON ren.person (company_id);
+SELECT lead_mgmt.manage('ren.company', 'ren.person');
+INSERT INTO ren.company VALUES (1, 'customer');
+ALTER TABLE ren.company RENAME TO firm;
+ALTER SCHEMA ren RENAME TO crm2;
+ALTER TABLE crm2.person RENAME TO contact;
+INSERT INTO crm2.contact VALUES (1, 1);
+UPDATE crm2.firm SET category = 'lead';
+SELECT * FROM crm2.contact;
+SELECT company_table, person_table FROM lead_mgmt.registration;
+SELECT lead_mgmt.unmanage();
+DROP SCHEMA crm2 CASCADE;
 
 DROP ROLE lm_manage_clerk;
 DROP EXTENSION lead_mgmt;

@@ -9,6 +9,10 @@
  * every catalog statement, and the guards mark it stale at once) and rebuilt
  * on next use.  A lookup that misses or finds a deleted row first processes
  * pending invalidations, so a row another session just committed is seen.
+ * A transaction that wrote a catalog and aborts drops the cache (it may hold
+ * the uncommitted rows): see LmNoteCatalogWrite().
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
  */
 #include "postgres.h"
 
@@ -20,7 +24,9 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#include "lead_mgmt.h"
+#include "executor/spi.h"
+
+#include "catalog_cache.h"
 
 typedef struct LmTransitionKey
 {
@@ -150,21 +156,16 @@ LmGetBool(HeapTuple tuple, TupleDesc desc, int col)
 }
 
 /*
- * Build a fresh cache in its own memory context.
+ * Fill a fresh cache (in its own memory context) from the catalogs.
  */
-static LmCatalogCache *
-LmCatalogBuild(void)
+static void
+LmCatalogFill(LmCatalogCache *c)
 {
-	MemoryContext cxt;
+	MemoryContext cxt = c->cxt;
 	MemoryContext old;
-	LmCatalogCache *c;
 	StringInfoData list;
 	uint64		i;
 
-	cxt = AllocSetContextCreate(CacheMemoryContext, "lead_mgmt catalog cache",
-								ALLOCSET_SMALL_SIZES);
-	c = MemoryContextAllocZero(cxt, sizeof(LmCatalogCache));
-	c->cxt = cxt;
 	c->categories = LmCreateKeyHash("lead_mgmt categories", sizeof(LmCategory), cxt);
 	c->statuses = LmCreateKeyHash("lead_mgmt statuses", sizeof(LmStatus), cxt);
 	{
@@ -271,6 +272,29 @@ LmCatalogBuild(void)
 	}
 
 	SPI_finish();
+}
+
+/*
+ * Build a fresh cache; its memory context is freed again on error.
+ */
+static LmCatalogCache *
+LmCatalogBuild(void)
+{
+	MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext, "lead_mgmt catalog cache",
+											  ALLOCSET_SMALL_SIZES);
+	LmCatalogCache *c = MemoryContextAllocZero(cxt, sizeof(LmCatalogCache));
+
+	c->cxt = cxt;
+	PG_TRY();
+	{
+		LmCatalogFill(c);
+	}
+	PG_CATCH();
+	{
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return c;
 }
 
@@ -381,15 +405,6 @@ LmDefaultStatusKey(void)
 				 errmsg("lead_mgmt.lead_status has no default status"),
 				 errhint("Set is_default = true on one status that is not deleted.")));
 	return c->default_key;
-}
-
-/*
- * The default status as a text datum in the caller's memory context.
- */
-Datum
-LmDefaultStatusDatum(void)
-{
-	return CStringGetTextDatum(LmDefaultStatusKey());
 }
 
 /*

@@ -5,20 +5,23 @@
  *
  *	category_guard()		key format, C1, immutable keys once in use, no hard
  *							delete of rows in use or shipped; a change of
- *							whether the category is lead-enabled takes the
- *							sentinel in ExclusiveLock (waits for writers)
- *	category_cascade()		B2 for every company of a category that became
- *							lead-enabled
+ *							whether the category is lead-enabled takes that
+ *							category's lock (waits for its writers only)
+ *	category_cascade()		B2/B3 for every company of a category that
+ *							changed side (see cascade.c)
  *	lead_status_guard()		key format, S1 (the default moves, cannot be
  *							deleted or unset), immutable keys, no hard delete
  *	check_single_default()	deferred: exactly one default at commit (S1)
- *	label_guard()			shipped labels keep their key and stay
+ *	label_guard()			labels name a known key and language once;
+ *							shipped labels keep their key and stay
  *	catalog_changed()		statement trigger: invalidate the catalog caches
  *							of every backend
  *	refuse_truncate()		catalogs are not truncated
  *	restore_shipped_row()	on restore (or any insert of a row marked
  *							shipped), merge the row into the shipped row
  *							CREATE EXTENSION already inserted
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
  */
 #include "postgres.h"
 
@@ -26,19 +29,26 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "lead_mgmt.h"
+#include "cascade.h"
+#include "catalog_cache.h"
+#include "category_lock.h"
+#include "company_cache.h"
+#include "layout.h"
 
 PG_FUNCTION_INFO_V1(lm_category_guard);
 PG_FUNCTION_INFO_V1(lm_category_cascade);
 PG_FUNCTION_INFO_V1(lm_lead_status_guard);
 PG_FUNCTION_INFO_V1(lm_check_single_default);
 PG_FUNCTION_INFO_V1(lm_label_guard);
+PG_FUNCTION_INFO_V1(lm_transition_guard);
 PG_FUNCTION_INFO_V1(lm_catalog_changed);
 PG_FUNCTION_INFO_V1(lm_refuse_truncate);
 PG_FUNCTION_INFO_V1(lm_restore_shipped_row);
@@ -109,56 +119,97 @@ LmCheckKeyFormat(const char *what, const char *key)
 				 errhint("A key is a lower-case identifier: a letter, then letters, digits or underscores, at most 63 bytes.")));
 }
 
-/*
- * Run a one-row existence query of the layout as the owner of its table.
- */
-static bool
-LmLayoutHasRow(LmLayout *layout, LmPlanId id, const char *key)
+/* A catalog row needs a name that is not blank. */
+static void
+LmCheckName(Relation rel, HeapTuple tuple, const char *key)
 {
-	Datum		arg = CStringGetTextDatum(key);
-	uint64		n;
+	char	   *name = LmColText(tuple, RelationGetDescr(rel), "name");
+	const char *p;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(layout, id, &arg, NULL, false);
-	SPI_finish();
-	return n > 0;
+	for (p = name ? name : ""; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+		;
+	if (*p == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("the name of \"%s\" in lead_mgmt.%s must not be empty", key,
+						RelationGetRelationName(rel)),
+				 errhint("Give it a name, the English label shown to users.")));
 }
 
-/* Whether a company has the category. */
+/* stale_after_days: a positive number of days, or NULL for never. */
+static void
+LmCheckStaleAfter(HeapTuple tuple, TupleDesc desc, const char *key)
+{
+	bool		isnull;
+	Datum		d = LmCol(tuple, desc, "stale_after_days", &isnull);
+
+	if (!isnull && DatumGetInt32(d) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("stale_after_days of lead status \"%s\" is %d", key, DatumGetInt32(d)),
+				 errhint("Use a positive number of days, or NULL for a status that never goes stale.")));
+}
+
+/* How many companies have the category (0 while nothing is managed). */
+static int64
+LmCategoryUsers(const char *key)
+{
+	LmLayout   *layout = LmGetLayout();
+	Datum		arg = CStringGetTextDatum(key);
+
+	return layout == NULL ? 0 : LmCountAsOwner(layout, LM_PLAN_CATEGORY_USERS, &arg);
+}
+
 static bool
 LmCategoryInUse(const char *key)
 {
-	LmLayout   *layout = LmGetLayout();
-
-	return layout != NULL &&
-		LmLayoutHasRow(layout, LM_PLAN_CATEGORY_IN_USE, key);
+	return LmCategoryUsers(key) > 0;
 }
 
-/* Whether a transition rule names the status, or a person holds it. */
-static bool
-LmStatusInUse(const char *key)
+/*
+ * Who uses a status: how many persons hold it, and the transition rules
+ * that name it (NULL when none).
+ */
+static int64
+LmStatusUsers(const char *key, char **rules)
 {
 	LmLayout   *layout = LmGetLayout();
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	int			ret;
-	bool		in_use;
+	bool		isnull;
+	Datum		value;
 
 	args[0] = CStringGetTextDatum(key);
+	*rules = NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT 1 FROM lead_mgmt.status_transition"
+	ret = SPI_execute_with_args("SELECT pg_catalog.string_agg(pg_catalog.format('%s -> %s', from_status, to_status),"
+								"                             ', ' ORDER BY from_status, to_status)"
+								"  FROM lead_mgmt.status_transition"
 								" WHERE from_status OPERATOR(pg_catalog.=) $1"
-								"    OR to_status OPERATOR(pg_catalog.=) $1 LIMIT 1",
+								"    OR to_status OPERATOR(pg_catalog.=) $1",
 								1, argtypes, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	in_use = SPI_processed > 0;
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(CurTransactionContext);
+
+		*rules = TextDatumGetCString(value);
+		MemoryContextSwitchTo(spi);
+	}
 	SPI_finish();
-	return in_use ||
-		(layout != NULL &&
-		 LmLayoutHasRow(layout, LM_PLAN_STATUS_IN_USE, key));
+	return layout == NULL ? 0 : LmCountAsOwner(layout, LM_PLAN_STATUS_HOLDERS, args);
+}
+
+static bool
+LmStatusInUse(const char *key)
+{
+	char	   *rules;
+
+	return LmStatusUsers(key, &rules) > 0 || rules != NULL;
 }
 
 /* Shipped catalog rows are retired with deleted = true, never deleted. */
@@ -241,23 +292,29 @@ lm_category_guard(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(trigdata->tg_relation);
 	oldtuple = trigdata->tg_trigtuple;
 	LmCatalogInvalidate();
+	LmNoteCatalogWrite();
 
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
+		int64		users;
+
 		key = LmColText(oldtuple, desc, "key");
 		LmCheckShippedDelete(oldtuple, desc, "category", key);
-		if (LmCategoryInUse(key))
+		users = LmCategoryUsers(key);
+		if (users > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_LM_IN_USE),
 					 errmsg("category \"%s\" is in use and cannot be deleted", key),
-					 errdetail("At least one company has this category."),
-					 errhint("Set deleted = true to retire it; companies that have it keep it.")));
+					 errdetail(INT64_FORMAT " %s this category.", users,
+							   users == 1 ? "company has" : "companies have"),
+					 errhint("Set deleted = true to retire it (companies that have it keep it), or give those companies another category first.")));
 		return PointerGetDatum(oldtuple);
 	}
 
 	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : oldtuple;
 	key = LmColText(newtuple, desc, "key");
 	LmCheckKeyFormat("category", key);
+	LmCheckName(trigdata->tg_relation, newtuple, key);
 	group = LmColGroup(newtuple, desc);
 	if (LmColBool(newtuple, desc, "enable_lead_status") && !LmIsLeadGroup(group))
 		ereport(ERROR,
@@ -272,8 +329,8 @@ lm_category_guard(PG_FUNCTION_ARGS)
 		LmCheckRowIdentity(trigdata, "category", LmCategoryInUse);
 		if (LmCategoryTupleEnabled(oldtuple, desc) != LmCategoryTupleEnabled(newtuple, desc))
 		{
-			/* whether companies show lead status changes: wait for writers */
-			LmLockSentinel(ExclusiveLock);
+			/* whether companies show lead status changes: wait for its writers */
+			LmLockCategoryForFlip(key);
 			LmCompanyCacheReset();
 		}
 	}
@@ -282,8 +339,8 @@ lm_category_guard(PG_FUNCTION_ARGS)
 
 /*
  * AFTER UPDATE ON lead_mgmt.category FOR EACH ROW
- * WHEN (group or enable_lead_status changed): rule B2 by catalog change.
- * Rule B3 needs no action: statuses stay, hidden.
+ * WHEN (group or enable_lead_status changed): rules B2 and B3 by catalog
+ * change, for every company of the category.
  */
 Datum
 lm_category_cascade(PG_FUNCTION_ARGS)
@@ -291,40 +348,27 @@ lm_category_cascade(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	LmLayout   *layout;
-	Datum		arg;
-	bool		isnull;
-	Datum		companies;
-	uint64		n;
+	bool		was_enabled;
+	bool		now_enabled;
 
 	LmCheckTriggerContext(fcinfo, "category_cascade", false, true);
-	if (lm_internal_depth > 0 || !LmRulesActive())
+	if (!LmRulesActive())
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(trigdata->tg_relation);
-	if (LmCategoryTupleEnabled(trigdata->tg_trigtuple, desc) ||
-		!LmCategoryTupleEnabled(trigdata->tg_newtuple, desc))
+	was_enabled = LmCategoryTupleEnabled(trigdata->tg_trigtuple, desc);
+	now_enabled = LmCategoryTupleEnabled(trigdata->tg_newtuple, desc);
+	if (was_enabled == now_enabled)
 		return PointerGetDatum(NULL);
-	LmLockSentinel(ExclusiveLock);
-	layout = LmGetLayout();
 
 	/*
 	 * Nothing to do while the managed tables have no rules yet: during a
 	 * restore, catalog rows are merged before manage()'s triggers exist,
 	 * and the persons' restored statuses are already right.
 	 */
-	if (layout == NULL || !layout->rules_installed)
+	layout = LmGetLayout();
+	if (layout == NULL)
 		return PointerGetDatum(NULL);
-
-	arg = CStringGetTextDatum(LmColText(trigdata->tg_newtuple, desc, "key"));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(layout, LM_PLAN_COMPANIES_OF_CATEGORY, &arg, NULL, false);
-	if (n == 1)
-	{
-		companies = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		if (!isnull)
-			LmApplyEntry(layout, companies, true, lm_reentry == LM_REENTRY_RESTORE);
-	}
-	SPI_finish();
+	LmCascadeCategory(layout, LmColText(trigdata->tg_newtuple, desc, "key"), now_enabled);
 	return PointerGetDatum(NULL);
 }
 
@@ -394,6 +438,7 @@ lm_lead_status_guard(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(trigdata->tg_relation);
 	oldtuple = trigdata->tg_trigtuple;
 	LmCatalogInvalidate();
+	LmNoteCatalogWrite();
 
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
@@ -404,18 +449,31 @@ lm_lead_status_guard(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_LM_DEFAULT_STATUS),
 					 errmsg("lead status \"%s\" is the default and cannot be deleted", key),
 					 errhint("Make another status the default first: UPDATE lead_mgmt.lead_status SET is_default = true WHERE key = '...';")));
-		if (LmStatusInUse(key))
-			ereport(ERROR,
-					(errcode(ERRCODE_LM_IN_USE),
-					 errmsg("lead status \"%s\" is in use and cannot be deleted", key),
-					 errdetail("A person holds it, or a transition rule names it."),
-					 errhint("Set deleted = true to retire it; persons who hold it keep it.")));
+		{
+			char	   *rules;
+			int64		holders = LmStatusUsers(key, &rules);
+
+			if (holders > 0 || rules != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_LM_IN_USE),
+						 errmsg("lead status \"%s\" is in use and cannot be deleted", key),
+						 holders > 0 && rules != NULL ?
+						 errdetail(INT64_FORMAT " %s it, and transition rules name it: %s.",
+								   holders, holders == 1 ? "person holds" : "persons hold", rules) :
+						 holders > 0 ?
+						 errdetail(INT64_FORMAT " %s it.", holders,
+								   holders == 1 ? "person holds" : "persons hold") :
+						 errdetail("Transition rules name it: %s.", rules),
+						 errhint("Set deleted = true to retire it (persons who hold it keep it), or move its holders to another status and delete the transition rules first.")));
+		}
 		return PointerGetDatum(oldtuple);
 	}
 
 	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : oldtuple;
 	key = LmColText(newtuple, desc, "key");
 	LmCheckKeyFormat("lead status", key);
+	LmCheckName(trigdata->tg_relation, newtuple, key);
+	LmCheckStaleAfter(newtuple, desc, key);
 	is_default = LmColBool(newtuple, desc, "is_default");
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		was_default = LmColBool(oldtuple, desc, "is_default");
@@ -476,7 +534,165 @@ lm_check_single_default(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* ---- references between catalogs ---- */
+
+/*
+ * Whether a key exists in lead_mgmt.category or lead_mgmt.lead_status.  A
+ * key not found may be on its way: a parallel pg_restore loads the
+ * catalogs side by side, in no particular order.  So the lookup waits for
+ * in-flight writers of that catalog (a SHARE lock, released at once) and
+ * looks again before it says no.
+ */
+static bool
+LmCatalogKeyExists(Oid catalog, const char *key)
+{
+	LmCategory	c;
+	LmStatus	st;
+	bool		category = catalog == LmGetOids()->category;
+	bool		found;
+
+	if (strlen(key) >= LM_KEY_LEN)
+		return false;
+	found = category ? LmLookupCategory(key, &c) : LmLookupStatus(key, &st);
+	if (found)
+		return true;
+	LockRelationOid(catalog, ShareLock);
+	UnlockRelationOid(catalog, ShareLock);
+	LmCatalogInvalidate();
+	return category ? LmLookupCategory(key, &c) : LmLookupStatus(key, &st);
+}
+
+/*
+ * BEFORE INSERT OR UPDATE ON lead_mgmt.status_transition FOR EACH ROW:
+ * both statuses exist, and a rule is a move (rule S2).
+ */
+Datum
+lm_transition_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	char	   *from;
+	char	   *to;
+	const char *missing = NULL;
+
+	LmCheckTriggerContext(fcinfo, "transition_guard", true, true);
+	desc = RelationGetDescr(trigdata->tg_relation);
+	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	LmNoteCatalogWrite();
+	from = LmColText(tuple, desc, "from_status");
+	to = LmColText(tuple, desc, "to_status");
+	if (from == NULL || to == NULL)
+		return PointerGetDatum(tuple);	/* NOT NULL says so */
+	if (!LmCatalogKeyExists(LmGetOids()->lead_status, from))
+		missing = from;
+	else if (!LmCatalogKeyExists(LmGetOids()->lead_status, to))
+		missing = to;
+	if (missing != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("lead status \"%s\" of a transition rule does not exist", missing),
+				 errhint("Valid lead statuses are: %s.", LmStatusList())));
+	if (strcmp(from, to) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("transition rule from \"%s\" to itself", from),
+				 errhint("A rule lists a move to another status; a status needs no rule to stay as it is.")));
+	return PointerGetDatum(tuple);
+}
+
 /* ---- labels ---- */
+
+/* A language tag: en, nb, pt_BR (as lead_mgmt.language accepts). */
+static bool
+LmLanguageTagValid(const char *tag)
+{
+	const char *p = tag;
+	int			n = 0;
+
+	while (*p >= 'a' && *p <= 'z')
+		p++, n++;
+	if (n < 2 || n > 3)
+		return false;
+	if (*p == '\0')
+		return true;
+	if (*p != '_' && *p != '-')
+		return false;
+	p++;
+	n = 0;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+		p++, n++;
+	return *p == '\0' && n >= 2 && n <= 8;
+}
+
+/*
+ * A label row: a known key, a valid language, a name, and one label per
+ * key and language (checked before the constraints, to say what is wrong).
+ */
+static void
+LmCheckLabel(TriggerData *trigdata, HeapTuple tuple)
+{
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	desc = RelationGetDescr(rel);
+	const char *relname = RelationGetRelationName(rel);
+	const char *keycol = trigdata->tg_trigger->tgargs[0];
+	int			keyattno = SPI_fnumber(desc, keycol);
+	char	   *key = SPI_getvalue(tuple, desc, keyattno);
+	char	   *language = LmColText(tuple, desc, "language");
+	char	   *name = LmColText(tuple, desc, "name");
+	bool		known = true;
+	const char *valid = NULL;
+
+	if (key == NULL || language == NULL || name == NULL)
+		return;					/* NOT NULL says so */
+	if (strcmp(relname, "category_label") == 0)
+	{
+		known = LmCatalogKeyExists(LmGetOids()->category, key);
+		valid = LmCategoryList();
+	}
+	else if (strcmp(relname, "lead_status_label") == 0)
+	{
+		known = LmCatalogKeyExists(LmGetOids()->lead_status, key);
+		valid = LmStatusList();
+	}
+	if (!known)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("%s \"%s\" of a label in lead_mgmt.%s does not exist", keycol, key, relname),
+				 errhint("Valid keys are: %s.", valid)));
+	if (!LmLanguageTagValid(language))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid language \"%s\" for a label in lead_mgmt.%s", language, relname),
+				 errhint("A language is a lower-case language code with an optional region, such as en, nb or pt_BR.")));
+	LmCheckName(rel, tuple, key);
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		Oid			argtypes[2] = {TEXTOID, TEXTOID};
+		Datum		args[2];
+		int			ret;
+		bool		taken;
+
+		args[0] = CStringGetTextDatum(key);
+		args[1] = CStringGetTextDatum(language);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ret = SPI_execute_with_args(psprintf("SELECT 1 FROM lead_mgmt.%s WHERE %s::pg_catalog.text OPERATOR(pg_catalog.=) $1"
+											 " AND language OPERATOR(pg_catalog.=) $2",
+											 quote_identifier(relname), quote_identifier(keycol)),
+									2, argtypes, args, NULL, true, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		taken = SPI_processed > 0;
+		SPI_finish();
+		if (taken)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("%s \"%s\" has a label in language \"%s\" already", keycol, key, language),
+					 errhint("Change it instead: UPDATE lead_mgmt.%s SET name = ... WHERE %s = '%s' AND language = '%s';",
+							 relname, keycol, key, language)));
+	}
+}
 
 /*
  * BEFORE UPDATE OR DELETE ON lead_mgmt.*_label FOR EACH ROW, arguments: the
@@ -493,6 +709,11 @@ lm_label_guard(PG_FUNCTION_ARGS)
 	LmCheckTriggerContext(fcinfo, "label_guard", true, true);
 	desc = RelationGetDescr(trigdata->tg_relation);
 	oldtuple = trigdata->tg_trigtuple;
+	if (!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) && lm_catalog_internal == 0)
+		LmCheckLabel(trigdata, TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+					 trigdata->tg_newtuple : oldtuple);
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		return PointerGetDatum(oldtuple);
 	if (lm_catalog_internal > 0 || !LmColBool(oldtuple, desc, "shipped"))
 		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 							   trigdata->tg_newtuple : oldtuple);
@@ -537,6 +758,7 @@ lm_catalog_changed(PG_FUNCTION_ARGS)
 	LmCheckTriggerContext(fcinfo, "catalog_changed", false, false);
 	relid = RelationGetRelid(trigdata->tg_relation);
 	CacheInvalidateRelcacheByRelid(relid);
+	LmNoteCatalogWrite();
 	LmCatalogInvalidate();
 	if (relid == LmGetOids()->registration)
 		LmLayoutInvalidate();

@@ -2,15 +2,16 @@
  * company_trigger.c
  *		The lead rules on the managed company table.
  *
- * lead_mgmt.company_rules()	BEFORE INSERT OR UPDATE OF <category> ROW
- *		validates the category (exists, not deleted) and, when the change
- *		alters whether the company is lead-enabled, escalates the row lock to
- *		FOR UPDATE so that in-flight inserts and moves of its persons finish
- *		first (see company_lookup.c).
- * lead_mgmt.company_cascade()	AFTER UPDATE OF <category> ROW
- *		rule B2: the company became lead-enabled, its persons get the default
- *		status (or keep a retained one under lead_mgmt.reentry = restore).
- *		Rule B3 needs no action: statuses stay as they are, hidden.
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ *
+ * lead_mgmt.company_rules('company')	BEFORE INSERT OR UPDATE OF <category>,
+ *		<key> ROW: validates the category (exists, not deleted); when the
+ *		change alters whether the company is lead-enabled, escalates the row
+ *		lock to FOR UPDATE so that in-flight inserts and moves of its persons
+ *		finish first (see company_probe.c); remembers renumbered keys.
+ * lead_mgmt.company_cascade('company')	AFTER UPDATE OF <category> ROW: the
+ *		company changed side: its persons are entered (B2) or hidden (B3),
+ *		see cascade.c.
  *
  * Persons inherit the category of their company (B7): the category lives on
  * the company row only.
@@ -22,7 +23,11 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
-#include "lead_mgmt.h"
+#include "cascade.h"
+#include "catalog_cache.h"
+#include "category_lock.h"
+#include "company_cache.h"
+#include "company_probe.h"
 
 PG_FUNCTION_INFO_V1(lm_company_rules);
 PG_FUNCTION_INFO_V1(lm_company_cascade);
@@ -50,59 +55,46 @@ LmCheckCategorySettable(Datum value)
 				 errhint("Valid categories are: %s.", LmCategoryList())));
 }
 
-/* Whether a nullable category datum is lead-enabled. */
+/*
+ * Whether a nullable category datum is lead-enabled; with lock, the
+ * category's lock is taken first (the decision must stay true).
+ */
 static bool
-LmDatumEnabled(Datum value, bool isnull)
+LmDatumEnabled(Datum value, bool isnull, bool lock)
 {
 	char		key[LM_KEY_LEN];
 
-	return !isnull && LmDatumToKey(value, key) && LmCategoryEnabled(key);
+	if (isnull || !LmDatumToKey(value, key))
+		return false;
+	if (lock)
+		LmLockCategoryShared(key);
+	return LmCategoryEnabled(key);
 }
 
-/*
- * Rule B2 for one company (many = false, key is its key) or for an array of
- * companies (many = true): persons get the default status.  With only_empty
- * (lead_mgmt.reentry = restore, or pending persons) only persons without a
- * status get it.  Runs as the person table's owner, past the person rules.
- */
-uint64
-LmApplyEntry(LmLayout *layout, Datum company_key, bool many, bool only_empty)
+static void
+LmCheckCompanyEvent(TriggerData *trigdata, const char *funcname, bool insert_ok)
 {
-	LmPlanId	id;
-	Datum		values[2];
-	uint64		n;
-
-	if (many)
-		id = only_empty ? LM_PLAN_ENTRY_RESTORE_MANY : LM_PLAN_ENTRY_RESET_MANY;
-	else
-		id = only_empty ? LM_PLAN_ENTRY_RESTORE : LM_PLAN_ENTRY_RESET;
-	values[0] = company_key;
-	values[1] = LmDefaultStatusDatum();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(layout, id, values, NULL, true);
-	SPI_finish();
-	return n;
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		(insert_ok && TRIGGER_FIRED_BY_INSERT(trigdata->tg_event)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function lead_mgmt.%s() must be fired for %s", funcname,
+					insert_ok ? "INSERT or UPDATE" : "UPDATE")));
 }
 
-/* The managed company table, or an error naming the misuse. */
-static LmLayout *
-LmCompanyLayout(TriggerData *trigdata, const char *funcname)
+static LmRelLayout *
+LmCompanyRelLayout(TriggerData *trigdata, const char *funcname)
 {
-	LmLayout   *layout = LmGetLayout();
-
-	if (layout == NULL || RelationGetRelid(trigdata->tg_relation) != layout->company_relid)
+	if (LmTriggerRole(trigdata, LM_ROLE_COMPANY) != LM_ROLE_COMPANY)
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" is not the company table managed by lead_mgmt",
-						RelationGetRelationName(trigdata->tg_relation)),
-				 errhint("lead_mgmt.manage() attaches lead_mgmt.%s() to the managed company table only; drop trigger \"%s\".",
-						 funcname, trigdata->tg_trigger->tgname)));
-	return layout;
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.%s() is for the company table", funcname)));
+	return LmGetRelLayout(trigdata, LM_ROLE_COMPANY, funcname);
 }
 
 /*
- * BEFORE INSERT OR UPDATE OF <category> ON <company> FOR EACH ROW
+ * BEFORE INSERT OR UPDATE OF <category>, <key> ON <company> FOR EACH ROW
  */
 Datum
 lm_company_rules(PG_FUNCTION_ARGS)
@@ -110,40 +102,51 @@ lm_company_rules(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	HeapTuple	newtuple;
-	LmLayout   *layout;
+	LmRelLayout *rl;
 	Datum		newcat;
 	Datum		oldcat;
+	Datum		newkey;
+	Datum		oldkey;
 	bool		newnull;
 	bool		oldnull;
+	bool		newkeynull;
+	bool		oldkeynull;
 
 	LmCheckTriggerContext(fcinfo, "company_rules", true, true);
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function lead_mgmt.company_rules() must be fired for INSERT or UPDATE")));
+	LmCheckCompanyEvent(trigdata, "company_rules", true);
 	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
-	if (lm_internal_depth > 0 || !LmRulesActive())
+	if (!LmRulesActive())
 	{
 		/* a category may change unchecked: forget what we knew */
 		LmCompanyCacheReset();
 		return PointerGetDatum(newtuple);
 	}
 
-	LmLockSentinel(RowShareLock);
-	layout = LmCompanyLayout(trigdata, "company_rules");
+	rl = LmCompanyRelLayout(trigdata, "company_rules");
 	desc = RelationGetDescr(trigdata->tg_relation);
-	newcat = heap_getattr(newtuple, layout->category_attno, desc, &newnull);
+	newcat = heap_getattr(newtuple, rl->status_attno, desc, &newnull);
+	newkey = heap_getattr(newtuple, rl->key_attno, desc, &newkeynull);
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
 		if (!newnull)
 			LmCheckCategorySettable(newcat);
+		/* a key this transaction saw before belonged to a deleted company */
+		if (!newkeynull)
+			LmCompanyForget(rl->pair, newkey);
 		return PointerGetDatum(newtuple);
 	}
 
-	oldcat = heap_getattr(trigdata->tg_trigtuple, layout->category_attno, desc, &oldnull);
+	oldkey = heap_getattr(trigdata->tg_trigtuple, rl->key_attno, desc, &oldkeynull);
+	if (!oldkeynull && !newkeynull && !LmCompanyKeyEqual(rl->pair, oldkey, newkey))
+	{
+		/* renumbered: the persons' cascaded update is not a move */
+		LmCompanyNoteRenumber(rl->pair, oldkey, newkey);
+		LmCompanyForget(rl->pair, newkey);
+	}
+
+	oldcat = heap_getattr(trigdata->tg_trigtuple, rl->status_attno, desc, &oldnull);
 	if (LmTextEqual(oldcat, oldnull, newcat, newnull))
 		return PointerGetDatum(newtuple);
 	if (!newnull)
@@ -151,7 +154,7 @@ lm_company_rules(PG_FUNCTION_ARGS)
 
 	/* what this transaction knows about the company is about to change */
 	LmCompanyCacheReset();
-	if (LmDatumEnabled(oldcat, oldnull) != LmDatumEnabled(newcat, newnull))
+	if (LmDatumEnabled(oldcat, oldnull, true) != LmDatumEnabled(newcat, newnull, true))
 		LmCompanyLockForFlip(trigdata->tg_relation, &trigdata->tg_trigslot->tts_tid);
 	return PointerGetDatum(newtuple);
 }
@@ -165,7 +168,7 @@ lm_company_cascade(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
-	LmLayout   *layout;
+	LmRelLayout *rl;
 	Datum		newcat;
 	Datum		oldcat;
 	Datum		key;
@@ -174,21 +177,17 @@ lm_company_cascade(PG_FUNCTION_ARGS)
 	bool		keynull;
 
 	LmCheckTriggerContext(fcinfo, "company_cascade", false, true);
-	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function lead_mgmt.company_cascade() must be fired for UPDATE")));
-	if (lm_internal_depth > 0 || !LmRulesActive())
+	LmCheckCompanyEvent(trigdata, "company_cascade", false);
+	if (!LmRulesActive())
 		return PointerGetDatum(NULL);
 
-	LmLockSentinel(RowShareLock);
-	layout = LmCompanyLayout(trigdata, "company_cascade");
+	rl = LmCompanyRelLayout(trigdata, "company_cascade");
 	desc = RelationGetDescr(trigdata->tg_relation);
-	oldcat = heap_getattr(trigdata->tg_trigtuple, layout->category_attno, desc, &oldnull);
-	newcat = heap_getattr(trigdata->tg_newtuple, layout->category_attno, desc, &newnull);
-	key = heap_getattr(trigdata->tg_newtuple, layout->company_key_attno, desc, &keynull);
-
-	if (!keynull && !LmDatumEnabled(oldcat, oldnull) && LmDatumEnabled(newcat, newnull))
-		LmApplyEntry(layout, key, false, lm_reentry == LM_REENTRY_RESTORE);
+	oldcat = heap_getattr(trigdata->tg_trigtuple, rl->status_attno, desc, &oldnull);
+	newcat = heap_getattr(trigdata->tg_newtuple, rl->status_attno, desc, &newnull);
+	key = heap_getattr(trigdata->tg_newtuple, rl->key_attno, desc, &keynull);
+	if (!keynull)
+		LmCascadeCompany(rl->pair, key, LmDatumEnabled(oldcat, oldnull, false),
+						 LmDatumEnabled(newcat, newnull, false));
 	return PointerGetDatum(NULL);
 }

@@ -1,22 +1,19 @@
 /*
  * compat.h
- *		Shims for the PostgreSQL versions lead_mgmt builds against (13-17).
+ *		Shims for the PostgreSQL versions lead_mgmt builds against (15-18).
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
  *
  * Every version-dependent spelling lives here so that the rest of the code
- * reads like current PostgreSQL.
+ * reads like current PostgreSQL.  13 and 14 are end of life.
  */
 #ifndef LEAD_MGMT_COMPAT_H
 #define LEAD_MGMT_COMPAT_H
 
 #include "postgres.h"
 
-#if PG_VERSION_NUM < 130000
-#error "lead_mgmt needs PostgreSQL 13 or later"
-#endif
-
-/* MarkGUCPrefixReserved() replaced EmitWarningsOnPlaceholders() in 15 */
 #if PG_VERSION_NUM < 150000
-#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#error "lead_mgmt needs PostgreSQL 15 or later"
 #endif
 
 /* pg_class_ownercheck() became object_ownercheck() in 16 */

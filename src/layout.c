@@ -1,13 +1,23 @@
 /*
  * layout.c
- *		The registered company/person pair: column numbers, key type support
- *		and the prepared statements lead_mgmt runs against those tables.
+ *		The registered company/person pair, per-relation layouts and the
+ *		prepared statements lead_mgmt runs against the managed tables.
  *
- * The registration stores names (schema, table, columns), never OIDs, so it
- * survives dump and restore.  The layout is resolved from those names and
- * rebuilt whenever either table, or the registration, is invalidated, so an
- * ALTER TABLE between statements simply works.  A renamed or dropped managed
- * column is reported with a hint instead of being guessed.
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ *
+ * The registration holds the two tables as regclass (dumped by name, so it
+ * survives dump and restore; resolved by OID at run time, so renames are
+ * followed) and the managed columns by name.  Only manage() and unmanage()
+ * write it.  The pair is resolved from it and rebuilt whenever either
+ * table or the registration is invalidated, so an ALTER TABLE between
+ * statements just works; a renamed or dropped managed column is reported
+ * with a hint instead of being guessed.  The pair counts as managed only
+ * while every trigger manage() installs is in place (during a restore they
+ * come last), and a trigger acts only on the relation the registration
+ * names for its role.
+ *
+ * A per-relation layout gives the column numbers of a relation a trigger
+ * fires on, resolved by name in that relation, keyed by its OID.
  */
 #include "postgres.h"
 
@@ -19,19 +29,23 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
-#include "parser/parse_coerce.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "parser/parse_coerce.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/typcache.h"
+#include "utils/syscache.h"
 
-#include "lead_mgmt.h"
+#include "layout.h"
 
 static LmLayout *layout = NULL;
 static MemoryContext layout_cxt = NULL;
@@ -39,9 +53,8 @@ static bool layout_valid = false;
 static bool layout_managed = false;
 static uint64 layout_inval_count = 0;
 
-/* OIDs of the current layout, readable from the invalidation callback */
-static Oid	layout_company_relid = InvalidOid;
-static Oid	layout_person_relid = InvalidOid;
+/* per-relation layouts, by OID */
+static HTAB *rel_layouts = NULL;
 
 /* layouts replaced during this transaction, freed at its end */
 typedef struct LmRetired
@@ -84,37 +97,65 @@ LmLayoutXactEnd(void)
 	}
 }
 
+/* Mark every per-relation layout stale. */
+static void
+LmRelLayoutsInvalidate(void)
+{
+	HASH_SEQ_STATUS status;
+	LmRelLayout *rl;
+
+	if (rel_layouts == NULL)
+		return;
+	hash_seq_init(&status, rel_layouts);
+	while ((rl = hash_seq_search(&status)) != NULL)
+		rl->valid = false;
+}
+
+/*
+ * The pair and every per-relation layout are stale (the registration
+ * changed, an invalidation of everything, an abort after a write).
+ */
 void
 LmLayoutInvalidate(void)
 {
 	layout_valid = false;
 	layout_inval_count++;
+	LmRelLayoutsInvalidate();
 }
 
-bool
-LmLayoutMatches(Oid relid)
+/*
+ * A relation was invalidated: the layouts that depend on it are stale.
+ */
+void
+LmLayoutInvalidateRel(Oid relid)
 {
-	return OidIsValid(relid) &&
-		(relid == layout_company_relid || relid == layout_person_relid);
+	LmRelLayout *rl;
+
+	if (layout != NULL && layout_managed &&
+		(relid == layout->company_relid || relid == layout->person_relid))
+		LmLayoutInvalidate();
+	else if (rel_layouts != NULL &&
+			 (rl = hash_search(rel_layouts, &relid, HASH_FIND, NULL)) != NULL)
+		rl->valid = false;
 }
 
 typedef struct LmRegistration
 {
-	char	   *names[9];
+	Oid			company_relid;
+	Oid			person_relid;
+	char	   *company_key;
+	char	   *person_key;
+	char	   *company_column;
+	char	   *category_column;
+	char	   *status_column;
+	char	   *label_column;
 } LmRegistration;
 
-enum
+static char *
+LmRegText(HeapTuple tuple, TupleDesc desc, int col)
 {
-	REG_COMPANY_SCHEMA,
-	REG_COMPANY_TABLE,
-	REG_COMPANY_KEY,
-	REG_PERSON_SCHEMA,
-	REG_PERSON_TABLE,
-	REG_PERSON_KEY,
-	REG_COMPANY_COLUMN,
-	REG_CATEGORY_COLUMN,
-	REG_STATUS_COLUMN
-};
+	return SPI_getvalue(tuple, desc, col);
+}
 
 /*
  * Read the registration row with the latest snapshot; false when nothing is
@@ -125,15 +166,14 @@ LmReadRegistration(LmRegistration *reg)
 {
 	SPIPlanPtr	plan;
 	int			ret;
-	int			i;
 	bool		found = false;
 	MemoryContext caller = CurrentMemoryContext;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare("SELECT company_schema, company_table, company_key,"
-					   "       person_schema, person_table, person_key,"
-					   "       company_column, category_column, lead_status_column"
+	plan = SPI_prepare("SELECT company_table::pg_catalog.oid, person_table::pg_catalog.oid,"
+					   "       company_key, person_key, company_column, category_column,"
+					   "       lead_status_column, label_column"
 					   "  FROM lead_mgmt.registration", 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -143,10 +183,19 @@ LmReadRegistration(LmRegistration *reg)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
 	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 
-		for (i = 0; i < 9; i++)
-			reg->names[i] = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+		reg->company_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		reg->person_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		reg->company_key = LmRegText(tup, desc, 3);
+		reg->person_key = LmRegText(tup, desc, 4);
+		reg->company_column = LmRegText(tup, desc, 5);
+		reg->category_column = LmRegText(tup, desc, 6);
+		reg->status_column = LmRegText(tup, desc, 7);
+		reg->label_column = LmRegText(tup, desc, 8);
 		MemoryContextSwitchTo(spi);
 		found = true;
 	}
@@ -154,19 +203,25 @@ LmReadRegistration(LmRegistration *reg)
 	return found;
 }
 
-static Oid
-LmResolveTable(const char *schema, const char *table, const char *role)
+/* The managed table of a role, opened; an error when it is gone. */
+static Relation
+LmOpenManaged(Oid relid, const char *role)
 {
-	Oid			ns = get_namespace_oid(schema, true);
-	Oid			relid = OidIsValid(ns) ? get_relname_relid(table, ns) : InvalidOid;
+	Relation	rel = try_relation_open(relid, AccessShareLock);
 
-	if (!OidIsValid(relid))
+	if (rel == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("the managed %s table %s does not exist",
-						role, quote_qualified_identifier(schema, table)),
+				 errmsg("the managed %s table (OID %u) does not exist", role, relid),
 				 errhint("Run SELECT lead_mgmt.unmanage(); to clear the registration, then manage() the tables again.")));
-	return relid;
+	return rel;
+}
+
+static char *
+LmRelQualifiedName(Relation rel)
+{
+	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
 }
 
 static AttrNumber
@@ -179,18 +234,78 @@ LmResolveColumn(Relation rel, const char *column, const char *role, bool texty)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" (the %s column) of managed table %s does not exist",
-						column, role,
-						quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												   RelationGetRelationName(rel))),
+						column, role, LmRelQualifiedName(rel)),
 				 errhint("It was renamed or dropped. Run SELECT lead_mgmt.unmanage(); and manage() the tables again with the new column names.")));
 	type = getBaseType(TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid);
 	if (texty && type != TEXTOID && type != VARCHAROID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of managed table %s has type %s, but lead_mgmt needs text",
-						column, RelationGetRelationName(rel), format_type_be(type)),
+						column, LmRelQualifiedName(rel), format_type_be(type)),
 				 errhint("Change the column back to text.")));
 	return attno;
+}
+
+/* Whether a relation carries the named trigger calling lead_mgmt's function. */
+static bool
+LmHasOwnTrigger(Oid relid, const char *trigger, const char *function)
+{
+	Oid			trigoid = get_trigger_oid(relid, trigger, true);
+	HeapTuple	tup;
+	bool		ok = false;
+	Relation	tgrel;
+	ScanKeyData skey;
+	SysScanDesc scan;
+
+	if (!OidIsValid(trigoid))
+		return false;
+	tgrel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&skey, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(trigoid));
+	scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		Oid			funcoid = ((Form_pg_trigger) GETSTRUCT(tup))->tgfoid;
+		char	   *name = get_func_name(funcoid);
+
+		ok = name != NULL && strcmp(name, function) == 0 &&
+			get_func_namespace(funcoid) == LmGetOids()->schema;
+	}
+	systable_endscan(scan);
+	table_close(tgrel, AccessShareLock);
+	return ok;
+}
+
+/* The owner of a relation. */
+Oid
+LmRelOwner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/* OPERATOR(schema.name) of an operator, for generated SQL. */
+char *
+LmOperatorSql(Oid opoid)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opoid));
+	Form_pg_operator op;
+	char	   *sql;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opoid);
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	sql = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
+				   NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return sql;
 }
 
 /*
@@ -207,47 +322,56 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	Oid			eqop;
 	Oid			outfunc;
 	bool		varlena;
-	TypeCacheEntry *typentry;
+	AttrNumber	person_company_attno;
+	char	   *person_company_q;
 	MemoryContext old;
 
-	l->company_relid = LmResolveTable(reg->names[REG_COMPANY_SCHEMA],
-									  reg->names[REG_COMPANY_TABLE], "company");
-	l->person_relid = LmResolveTable(reg->names[REG_PERSON_SCHEMA],
-									 reg->names[REG_PERSON_TABLE], "person");
+	l->company_relid = reg->company_relid;
+	l->person_relid = reg->person_relid;
+	crel = LmOpenManaged(reg->company_relid, "company");
+	prel = LmOpenManaged(reg->person_relid, "person");
 
-	crel = table_open(l->company_relid, AccessShareLock);
-	prel = table_open(l->person_relid, AccessShareLock);
+	/* managed only once manage()'s triggers are in place (a restore adds them last) */
+	l->rules_installed =
+		LmHasOwnTrigger(l->person_relid, LM_TRG_PERSON_RULES, "person_rules") &&
+		LmHasOwnTrigger(l->company_relid, LM_TRG_COMPANY_RULES, "company_rules") &&
+		LmHasOwnTrigger(l->company_relid, LM_TRG_COMPANY_CASCADE, "company_cascade");
 
-	if (crel->rd_rel->relam != HEAP_TABLE_AM_OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("managed company table \"%s\" does not use the heap access method",
-						RelationGetRelationName(crel))));
 	l->company_owner = crel->rd_rel->relowner;
 	l->person_owner = prel->rd_rel->relowner;
-	l->company_key_attno = LmResolveColumn(crel, reg->names[REG_COMPANY_KEY], "key", false);
-	l->category_attno = LmResolveColumn(crel, reg->names[REG_CATEGORY_COLUMN], "category", true);
-	l->person_company_attno = LmResolveColumn(prel, reg->names[REG_COMPANY_COLUMN], "company", false);
-	l->status_attno = LmResolveColumn(prel, reg->names[REG_STATUS_COLUMN], "lead status", true);
+	l->company_key_attno = LmResolveColumn(crel, reg->company_key, "key", false);
+	l->category_attno = LmResolveColumn(crel, reg->category_column, "category", true);
+	person_company_attno = LmResolveColumn(prel, reg->company_column, "company", false);
+	(void) LmResolveColumn(prel, reg->status_column, "lead status", true);
+	(void) LmResolveColumn(prel, reg->person_key, "key", false);
 	l->company_key_type = TupleDescAttr(RelationGetDescr(crel), l->company_key_attno - 1)->atttypid;
-	l->person_company_type = TupleDescAttr(RelationGetDescr(prel), l->person_company_attno - 1)->atttypid;
+	l->person_company_type = TupleDescAttr(RelationGetDescr(prel), person_company_attno - 1)->atttypid;
 	get_typlenbyval(l->company_key_type, &l->company_key_typlen, &l->company_key_byval);
 
 	/* the primary key index of the company table, for direct lookups */
 	l->company_pk_index = RelationGetPrimaryKeyIndex(crel);
 	if (!OidIsValid(l->company_pk_index))
+	{
+		if (!l->rules_installed)
+		{
+			/* a restore in progress: the key comes back with the triggers */
+			table_close(prel, AccessShareLock);
+			table_close(crel, AccessShareLock);
+			return;
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-				 errmsg("managed company table \"%s\" has no primary key",
-						RelationGetRelationName(crel)),
-				 errhint("Restore its primary key on column \"%s\".", reg->names[REG_COMPANY_KEY])));
+				 errmsg("managed company table %s has no primary key",
+						LmRelQualifiedName(crel)),
+				 errhint("Restore its primary key on column \"%s\".", reg->company_key)));
+	}
 	idx = index_open(l->company_pk_index, AccessShareLock);
 	if (idx->rd_index->indnkeyatts != 1 ||
 		idx->rd_index->indkey.values[0] != l->company_key_attno)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-				 errmsg("primary key of managed company table \"%s\" is no longer column \"%s\"",
-						RelationGetRelationName(crel), reg->names[REG_COMPANY_KEY]),
+				 errmsg("primary key of managed company table %s is no longer column \"%s\"",
+						LmRelQualifiedName(crel), reg->company_key),
 				 errhint("Run SELECT lead_mgmt.unmanage(); and manage() the tables again.")));
 	opfamily = idx->rd_opfamily[0];
 	opcintype = idx->rd_opcintype[0];
@@ -255,21 +379,31 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	index_close(idx, AccessShareLock);
 	eqop = get_opfamily_member(opfamily, opcintype, opcintype, BTEqualStrategyNumber);
 	if (!OidIsValid(eqop))
-		elog(ERROR, "no equality operator for the primary key of \"%s\"",
-			 RelationGetRelationName(crel));
+		elog(ERROR, "no equality operator for the primary key of %s",
+			 LmRelQualifiedName(crel));
 	l->company_key_eqproc = get_opcode(eqop);
-
-	typentry = lookup_type_cache(l->company_key_type,
-								 TYPECACHE_HASH_PROC_FINFO | TYPECACHE_EQ_OPR_FINFO);
-	if (!OidIsValid(typentry->hash_proc) || !OidIsValid(typentry->eq_opr))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("type %s of the company key cannot be hashed",
-						format_type_be(l->company_key_type))));
-	fmgr_info_copy(&l->key_hash, &typentry->hash_proc_finfo, cxt);
-	fmgr_info_copy(&l->key_eq, &typentry->eq_opr_finfo, cxt);
+	fmgr_info_cxt(l->company_key_eqproc, &l->key_eq, cxt);
 	getTypeOutputInfo(l->company_key_type, &outfunc, &varlena);
 	fmgr_info_cxt(outfunc, &l->key_out, cxt);
+
+	/*
+	 * Generated SQL compares a company key with the person's company column
+	 * by the key's own btree equality (citext keys compare as citext): the
+	 * cross-type member of the key's operator family where there is one,
+	 * else the key type's, with the column cast to the key type.
+	 */
+	person_company_q = pstrdup(quote_identifier(reg->company_column));
+	{
+		Oid			cross = get_opfamily_member(opfamily, opcintype,
+												l->person_company_type,
+												BTEqualStrategyNumber);
+
+		if (OidIsValid(cross))
+			eqop = cross;
+		else if (l->person_company_type != l->company_key_type)
+			person_company_q = psprintf("%s::%s", person_company_q,
+										format_type_be_qualified(l->company_key_type));
+	}
 
 	/* converting the person's company column to the key type */
 	if (l->person_company_type == l->company_key_type)
@@ -300,19 +434,16 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 		}
 	}
 
-	/* the rules are live once manage() has created the triggers */
-	l->rules_installed = OidIsValid(get_trigger_oid(l->person_relid,
-													"lead_mgmt_person_rules", true));
-
 	old = MemoryContextSwitchTo(cxt);
-	l->company_qname = quote_qualified_identifier(reg->names[REG_COMPANY_SCHEMA],
-												  reg->names[REG_COMPANY_TABLE]);
-	l->person_qname = quote_qualified_identifier(reg->names[REG_PERSON_SCHEMA],
-												 reg->names[REG_PERSON_TABLE]);
-	l->company_key_q = pstrdup(quote_identifier(reg->names[REG_COMPANY_KEY]));
-	l->category_q = pstrdup(quote_identifier(reg->names[REG_CATEGORY_COLUMN]));
-	l->person_company_q = pstrdup(quote_identifier(reg->names[REG_COMPANY_COLUMN]));
-	l->status_q = pstrdup(quote_identifier(reg->names[REG_STATUS_COLUMN]));
+	l->company_qname = LmRelQualifiedName(crel);
+	l->person_qname = LmRelQualifiedName(prel);
+	l->company_key_q = pstrdup(quote_identifier(reg->company_key));
+	l->category_q = pstrdup(quote_identifier(reg->category_column));
+	l->person_company_q = pstrdup(person_company_q);
+	l->person_key_q = pstrdup(quote_identifier(reg->person_key));
+	l->status_q = pstrdup(quote_identifier(reg->status_column));
+	l->label_q = reg->label_column ? pstrdup(quote_identifier(reg->label_column)) : NULL;
+	l->key_eq_op = LmOperatorSql(eqop);
 	MemoryContextSwitchTo(old);
 
 	table_close(prel, AccessShareLock);
@@ -344,7 +475,8 @@ LmLayoutCreate(LmRegistration *reg, MemoryContext *cxt_out)
 }
 
 /*
- * The current layout, or NULL when no tables are managed.
+ * The current pair, or NULL when no tables are managed (or manage()'s
+ * triggers are not all in place, as during a restore).
  */
 LmLayout *
 LmGetLayout(void)
@@ -376,63 +508,153 @@ LmGetLayout(void)
 			LmLayoutRetire(layout, layout_cxt);
 		layout = fresh;
 		layout_cxt = cxt;
-		layout_managed = managed;
-		layout_company_relid = managed ? fresh->company_relid : InvalidOid;
-		layout_person_relid = managed ? fresh->person_relid : InvalidOid;
+		layout_managed = managed && fresh->rules_installed;
 		layout_valid = true;
 	}
 	return layout_managed ? layout : NULL;
 }
 
 /*
- * SQL text of a prepared statement, with its parameter types.
+ * The role a trigger was attached for (its argument), or the fallback for
+ * triggers created without one.
+ */
+LmTableRole
+LmTriggerRole(TriggerData *trigdata, LmTableRole fallback)
+{
+	Trigger    *tg = trigdata->tg_trigger;
+
+	if (tg->tgnargs < 1)
+		return fallback;
+	if (strcmp(tg->tgargs[0], "company") == 0)
+		return LM_ROLE_COMPANY;
+	if (strcmp(tg->tgargs[0], "person") == 0)
+		return LM_ROLE_PERSON;
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("trigger \"%s\" has argument \"%s\", expected \"company\" or \"person\"",
+					tg->tgname, tg->tgargs[0])));
+	return fallback;			/* keep compiler quiet */
+}
+
+/*
+ * The layout of the relation a trigger fires on, for the given role: the
+ * relation must be the managed table of that role.
+ */
+LmRelLayout *
+LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
+{
+	Relation	rel = trigdata->tg_relation;
+	Oid			relid = RelationGetRelid(rel);
+	LmLayout   *pair = LmGetLayout();
+	LmRelLayout *rl;
+	bool		found;
+
+	if (pair == NULL ||
+		relid != (role == LM_ROLE_PERSON ? pair->person_relid : pair->company_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not the %s table managed by lead_mgmt",
+						RelationGetRelationName(rel),
+						role == LM_ROLE_PERSON ? "person" : "company"),
+				 errhint("lead_mgmt.manage() attaches lead_mgmt.%s() to the managed tables only; drop trigger \"%s\".",
+						 funcname, trigdata->tg_trigger->tgname)));
+
+	if (rel_layouts == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(LmRelLayout);
+		ctl.hcxt = CacheMemoryContext;
+		rel_layouts = hash_create("lead_mgmt relation layouts", 16, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	rl = hash_search(rel_layouts, &relid, HASH_ENTER, &found);
+	if (found && rl->valid && rl->pair == pair && rl->role == role)
+		return rl;
+
+	rl->valid = false;
+	rl->role = role;
+	rl->pair = pair;
+	rl->label_attno = 0;
+	{
+		LmRegistration reg;
+
+		if (!LmReadRegistration(&reg))
+			elog(ERROR, "lead_mgmt registration disappeared");
+		if (role == LM_ROLE_PERSON)
+		{
+			rl->key_attno = LmResolveColumn(rel, reg.person_key, "key", false);
+			rl->company_attno = LmResolveColumn(rel, reg.company_column, "company", false);
+			rl->status_attno = LmResolveColumn(rel, reg.status_column, "lead status", true);
+			if (reg.label_column != NULL)
+				rl->label_attno = LmResolveColumn(rel, reg.label_column, "label", false);
+		}
+		else
+		{
+			rl->key_attno = LmResolveColumn(rel, reg.company_key, "key", false);
+			rl->company_attno = rl->key_attno;
+			rl->status_attno = LmResolveColumn(rel, reg.category_column, "category", true);
+		}
+	}
+	rl->valid = true;
+	return rl;
+}
+
+/*
+ * SQL text of a prepared statement, with its parameter types.  Every name
+ * is quoted and qualified, the managed tables are read and written ONLY (as
+ * PostgreSQL's referential actions do), and values are parameters.
  */
 static char *
 LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 {
 	StringInfoData sql;
-	Oid			key_array = get_array_type(l->company_key_type);
 
 	initStringInfo(&sql);
 	switch (id)
 	{
 		case LM_PLAN_ENTRY_RESET:
-		case LM_PLAN_ENTRY_RESTORE:
-		case LM_PLAN_ENTRY_RESET_MANY:
-		case LM_PLAN_ENTRY_RESTORE_MANY:
-			{
-				bool		many = (id == LM_PLAN_ENTRY_RESET_MANY ||
-									id == LM_PLAN_ENTRY_RESTORE_MANY);
-				bool		reset = (id == LM_PLAN_ENTRY_RESET ||
-									 id == LM_PLAN_ENTRY_RESET_MANY);
-
-				appendStringInfo(&sql, "UPDATE %s SET %s = $2 WHERE %s OPERATOR(pg_catalog.=) %s",
-								 l->person_qname, l->status_q, l->person_company_q,
-								 many ? "ANY ($1)" : "$1");
-				if (reset)
-					appendStringInfo(&sql, " AND (%s IS NULL OR %s OPERATOR(pg_catalog.<>) $2)",
-									 l->status_q, l->status_q);
-				else
-					appendStringInfo(&sql, " AND %s IS NULL", l->status_q);
-				argtypes[0] = many ? key_array : l->company_key_type;
-				argtypes[1] = TEXTOID;
-				*nargs = 2;
-				break;
-			}
+		case LM_PLAN_ENTRY_EMPTY:
+			appendStringInfo(&sql, "UPDATE ONLY %s SET %s = $2 WHERE $1 %s %s",
+							 l->person_qname, l->status_q, l->key_eq_op, l->person_company_q);
+			if (id == LM_PLAN_ENTRY_RESET)
+				appendStringInfo(&sql, " AND (%s IS NULL OR %s OPERATOR(pg_catalog.<>) $2)",
+								 l->status_q, l->status_q);
+			else
+				appendStringInfo(&sql, " AND %s IS NULL", l->status_q);
+			argtypes[0] = l->company_key_type;
+			argtypes[1] = TEXTOID;
+			*nargs = 2;
+			break;
+		case LM_PLAN_COUNT_HELD:
+			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE $1 %s %s AND %s IS NOT NULL",
+							 l->person_qname, l->key_eq_op, l->person_company_q, l->status_q);
+			argtypes[0] = l->company_key_type;
+			*nargs = 1;
+			break;
+		case LM_PLAN_COUNT_AT:
+			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE $1 %s %s AND %s OPERATOR(pg_catalog.=) $2",
+							 l->person_qname, l->key_eq_op, l->person_company_q, l->status_q);
+			argtypes[0] = l->company_key_type;
+			argtypes[1] = TEXTOID;
+			*nargs = 2;
+			break;
 		case LM_PLAN_COMPANIES_OF_CATEGORY:
-			appendStringInfo(&sql, "SELECT pg_catalog.array_agg(%s) FROM %s WHERE %s OPERATOR(pg_catalog.=) $1",
+			appendStringInfo(&sql, "SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
 							 l->company_key_q, l->company_qname, l->category_q);
 			argtypes[0] = TEXTOID;
 			*nargs = 1;
 			break;
-		case LM_PLAN_CATEGORY_IN_USE:
-			appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 LIMIT 1",
+		case LM_PLAN_CATEGORY_USERS:
+			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
 							 l->company_qname, l->category_q);
 			argtypes[0] = TEXTOID;
 			*nargs = 1;
 			break;
-		case LM_PLAN_STATUS_IN_USE:
-			appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s OPERATOR(pg_catalog.=) $1 LIMIT 1",
+		case LM_PLAN_STATUS_HOLDERS:
+			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
 							 l->person_qname, l->status_q);
 			argtypes[0] = TEXTOID;
 			*nargs = 1;
@@ -444,9 +666,8 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 }
 
 /*
- * A prepared statement of the layout, prepared on first use (as the owner of
- * the table it reads or writes) and kept until the layout is rebuilt.  The
- * caller is connected to SPI.
+ * A prepared statement of the layout, prepared on first use and kept until
+ * the layout is rebuilt.  The caller is connected to SPI.
  */
 static SPIPlanPtr
 LmLayoutPlan(LmLayout *l, LmPlanId id)
@@ -477,6 +698,13 @@ LmCompanyKeyText(LmLayout *l, Datum key)
 	return OutputFunctionCall(&l->key_out, key);
 }
 
+/* Equality of two company keys by the key's btree equality. */
+bool
+LmCompanyKeyEqual(LmLayout *l, Datum a, Datum b)
+{
+	return DatumGetBool(FunctionCall2Coll(&l->key_eq, l->company_key_collation, a, b));
+}
+
 /* The owner of the table a prepared statement reads or writes. */
 static Oid
 LmPlanOwner(LmLayout *l, LmPlanId id)
@@ -484,7 +712,7 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
 	switch (id)
 	{
 		case LM_PLAN_COMPANIES_OF_CATEGORY:
-		case LM_PLAN_CATEGORY_IN_USE:
+		case LM_PLAN_CATEGORY_USERS:
 			return l->company_owner;
 		default:
 			return l->person_owner;
@@ -495,15 +723,13 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
  * Run a prepared statement of the layout as the owner of the table it reads
  * or writes, with row-level security of that owner not forced (as
  * PostgreSQL does for referential actions): lead_mgmt's own statements must
- * see every row, whoever triggered them.  With internal set, the person
- * rules let the writes through.  Under REPEATABLE READ and SERIALIZABLE the
- * statement sees the latest committed rows and fails with a serialization
- * error where those differ from the transaction's snapshot, instead of
- * missing rows.  The caller is connected to SPI.
+ * see every row, whoever triggered them.  Under REPEATABLE READ and
+ * SERIALIZABLE the statement sees the latest committed rows and fails with a
+ * serialization error where those differ from the transaction's snapshot,
+ * instead of missing rows.  The caller is connected to SPI.
  */
 uint64
-LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls,
-				 bool internal)
+LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls)
 {
 	Oid			save_userid;
 	int			save_sec_context;
@@ -512,8 +738,6 @@ LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls,
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(LmPlanOwner(l, id), save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	if (internal)
-		lm_internal_depth++;
 	PG_TRY();
 	{
 		SPIPlanPtr	plan = LmLayoutPlan(l, id);
@@ -527,14 +751,29 @@ LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls,
 	}
 	PG_FINALLY();
 	{
-		if (internal)
-			lm_internal_depth--;
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 	PG_END_TRY();
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
 	return SPI_processed;
+}
+
+/*
+ * Run a count(*) statement of the layout (connects to SPI itself).
+ */
+int64
+LmCountAsOwner(LmLayout *l, LmPlanId id, Datum *values)
+{
+	int64		n = 0;
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (LmExecuteAsOwner(l, id, values, NULL) == 1)
+		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return n;
 }
 
 /*

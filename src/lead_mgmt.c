@@ -3,34 +3,44 @@
  *		Module initialisation, settings, per-transaction state and cache
  *		invalidation for lead_mgmt.
  *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ *
  * Concurrency protocol (see README, "How the rules stay true under load"):
  *
- *	- Every trigger that consults the catalog cache first takes RowShareLock
- *	  on lead_mgmt.registration (the "sentinel") once per transaction.  That
- *	  lock is self-compatible, so writers never wait for each other.
- *	- An administrator's catalog change that alters whether a category is
- *	  lead-enabled takes ExclusiveLock on the sentinel: it waits for in-flight
- *	  writers and holds new ones back until it commits.  Acquiring the sentinel
- *	  processes pending invalidations, so a writer never decides with a stale
- *	  catalog.
  *	- A company row is locked FOR KEY SHARE before its category is read (the
  *	  foreign-key check takes the same lock anyway); a category change that
  *	  alters whether the company is lead-enabled escalates to FOR UPDATE and so
  *	  waits for in-flight inserts and moves of its persons.
+ *	- A writer that decides by a category holds that category's lock in
+ *	  ShareLock; an administrator's change of whether the category is
+ *	  lead-enabled takes it in ExclusiveLock (category_lock.c).  Writers of
+ *	  other categories never wait for an administrator, nor queue behind one.
+ *	- Every backend cache that may hold uncommitted state (the catalogs, the
+ *	  registration, company answers) is dropped when a (sub)transaction that
+ *	  may have put it there aborts.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
-#include "lead_mgmt.h"
+#include "catalog_cache.h"
+#include "category_lock.h"
+#include "company_cache.h"
+#include "layout.h"
+#include "pending.h"
+#include "refusal.h"
+#include "sink.h"
 
 PG_MODULE_MAGIC;
 
@@ -42,10 +52,10 @@ bool		lm_enforce = true;
 char	   *lm_language = NULL;
 
 /* state */
-int			lm_internal_depth = 0;
 int			lm_catalog_internal = 0;
 
-static LOCKMODE lm_sentinel_held = NoLock;
+/* this transaction wrote a catalog or the registration */
+static bool lm_catalog_written = false;
 /*
  * The OIDs last resolved stay in lm_oids even when marked stale: the
  * invalidation callback must keep recognising them (an invalidation ignored
@@ -60,13 +70,11 @@ static const struct config_enum_entry lm_reentry_options[] = {
 	{NULL, 0, false}
 };
 
-#define LM_ADMIN_ROLE "lead_mgmt_admin"
-
 /*
  * May the current user turn the lead rules off?  Superusers and members of
  * lead_mgmt_admin may.
  */
-static bool
+bool
 LmUserMayBypass(void)
 {
 	Oid			admin;
@@ -107,13 +115,11 @@ LmAssignEnforce(bool newval, void *extra)
 	LmCompanyCacheReset();
 }
 
-/*
- * Check hook of lead_mgmt.language: a language tag such as en, nb or pt_BR.
- */
+/* A language tag: en, nb, pt_BR. */
 static bool
-LmCheckLanguage(char **newval, void **extra, GucSource source)
+LmLanguageSyntaxValid(const char *tag)
 {
-	const char *p = *newval;
+	const char *p = tag;
 	int			letters = 0;
 
 	while (*p >= 'a' && *p <= 'z')
@@ -121,27 +127,74 @@ LmCheckLanguage(char **newval, void **extra, GucSource source)
 		p++;
 		letters++;
 	}
-	if (letters >= 2 && letters <= 3)
+	if (letters < 2 || letters > 3)
+		return false;
+	if (*p == '\0')
+		return true;
+	if (*p == '_' || *p == '-')
 	{
-		if (*p == '\0')
-			return true;
-		if (*p == '_' || *p == '-')
-		{
-			int			rest = 0;
+		int			rest = 0;
 
+		p++;
+		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			   (*p >= '0' && *p <= '9'))
+		{
 			p++;
-			while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				   (*p >= '0' && *p <= '9'))
-			{
-				p++;
-				rest++;
-			}
-			if (*p == '\0' && rest >= 2 && rest <= 8)
-				return true;
+			rest++;
 		}
+		return *p == '\0' && rest >= 2 && rest <= 8;
 	}
-	GUC_check_errdetail("A language is a lower-case language code with an optional region, such as en, nb or pt_BR.");
 	return false;
+}
+
+/*
+ * Whether this database's lead_mgmt has labels in the language (English is
+ * always there).  Unknown when lead_mgmt is not installed here.
+ */
+static bool
+LmLanguageKnown(const char *tag)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			ret;
+	bool		known;
+
+	if (strcmp(tag, "en") == 0 || strcmp(tag, "no") == 0 ||
+		!OidIsValid(get_namespace_oid("lead_mgmt", true)))
+		return true;
+	args[0] = CStringGetTextDatum(tag);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		return true;
+	ret = SPI_execute_with_args("SELECT 1 FROM lead_mgmt.lead_status_label WHERE language OPERATOR(pg_catalog.=) $1"
+								" UNION ALL SELECT 1 FROM lead_mgmt.category_label WHERE language OPERATOR(pg_catalog.=) $1"
+								" UNION ALL SELECT 1 FROM lead_mgmt.category_group_label WHERE language OPERATOR(pg_catalog.=) $1"
+								" LIMIT 1", 1, argtypes, args, NULL, true, 1);
+	known = ret != SPI_OK_SELECT || SPI_processed > 0;
+	SPI_finish();
+	return known;
+}
+
+/*
+ * Check hook of lead_mgmt.language: a language tag such as en, nb or pt_BR
+ * (no is taken as Norwegian Bokmål); set in a session, it must be a
+ * language this database has labels in.
+ */
+static bool
+LmCheckLanguage(char **newval, void **extra, GucSource source)
+{
+	if (!LmLanguageSyntaxValid(*newval))
+	{
+		GUC_check_errdetail("A language is a lower-case language code with an optional region, such as en, nb or pt_BR.");
+		return false;
+	}
+	if (source >= PGC_S_SESSION && IsTransactionState() && !LmLanguageKnown(*newval))
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("lead_mgmt has no labels in language \"%s\".", *newval);
+		GUC_check_errhint("Use en or nb, or add labels in that language to lead_mgmt.lead_status_label, lead_mgmt.category_label and lead_mgmt.category_group_label first.");
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -186,8 +239,10 @@ LmGetOids(void)
 		lm_oids.lead_status = get_relname_relid("lead_status", ns);
 		lm_oids.status_transition = get_relname_relid("status_transition", ns);
 		lm_oids.registration = get_relname_relid("registration", ns);
+		lm_oids.settle_marker = get_relname_relid("settle_marker", ns);
 		if (!OidIsValid(lm_oids.category) || !OidIsValid(lm_oids.lead_status) ||
-			!OidIsValid(lm_oids.status_transition) || !OidIsValid(lm_oids.registration))
+			!OidIsValid(lm_oids.status_transition) || !OidIsValid(lm_oids.registration) ||
+			!OidIsValid(lm_oids.settle_marker))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("the catalogs of lead_mgmt are incomplete"),
@@ -198,16 +253,13 @@ LmGetOids(void)
 }
 
 /*
- * Take the sentinel lock in at least the given mode, once per transaction.
- * The first acquisition in a transaction also processes invalidations.
+ * This transaction writes a catalog or the registration: what the caches
+ * read from now on may be uncommitted, so an abort drops them.
  */
 void
-LmLockSentinel(LOCKMODE mode)
+LmNoteCatalogWrite(void)
 {
-	if (lm_sentinel_held >= mode)
-		return;
-	LockRelationOid(LmGetOids()->registration, mode);
-	lm_sentinel_held = mode;
+	lm_catalog_written = true;
 }
 
 /*
@@ -264,8 +316,18 @@ LmRelcacheCallback(Datum arg, Oid relid)
 		LmCompanyCacheReset();
 		lm_oids_valid = false;
 	}
-	if (LmLayoutMatches(relid))
-		LmLayoutInvalidate();
+	LmLayoutInvalidateRel(relid);
+}
+
+/* Caches that may hold what an aborted (sub)transaction wrote. */
+static void
+LmDropUncommitted(void)
+{
+	if (!lm_catalog_written)
+		return;
+	LmCatalogInvalidate();
+	LmLayoutInvalidate();
+	LmCompanyCacheReset();
 }
 
 static void
@@ -273,15 +335,26 @@ LmXactCallback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
-		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			/* a refusal no statement end reported (cannot happen; be safe) */
+			LmHiddenReport();
+			LmSinkFlush();
+			break;
 		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			LmDropUncommitted();
+			/* FALLTHROUGH */
+		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PREPARE:
 		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PARALLEL_ABORT:
-			lm_sentinel_held = NoLock;
-			lm_internal_depth = 0;
+			lm_catalog_written = false;
 			lm_catalog_internal = 0;
+			LmHiddenReset();
 			LmCompanyXactEnd();
+			LmPendingXactEnd();
+			LmCategoryLockXactEnd();
+			LmSinkXactEnd();
 			LmLayoutXactEnd();
 			break;
 		default:
@@ -293,15 +366,24 @@ static void
 LmSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 				  SubTransactionId parentSubid, void *arg)
 {
+	int			level = GetCurrentTransactionNestLevel();
+
 	switch (event)
 	{
 		case SUBXACT_EVENT_ABORT_SUB:
 			/* locks taken inside the subtransaction are gone */
-			lm_sentinel_held = NoLock;
-			LmCompanySubXactAbort(GetCurrentTransactionNestLevel());
+			LmDropUncommitted();
+			LmHiddenSubXactAbort(level);
+			LmCompanySubXactAbort(level);
+			LmPendingSubXactAbort(level);
+			LmCategoryLockSubXactAbort(level);
+			LmSinkSubXactAbort(level);
 			break;
 		case SUBXACT_EVENT_COMMIT_SUB:
-			LmCompanySubXactCommit(GetCurrentTransactionNestLevel());
+			LmCompanySubXactCommit(level);
+			LmPendingSubXactCommit(level);
+			LmCategoryLockSubXactCommit(level);
+			LmSinkSubXactCommit(level);
 			break;
 		default:
 			break;

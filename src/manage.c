@@ -9,6 +9,18 @@
  * registration and gives the default status to persons of lead-enabled
  * companies who have none (rule B1 for existing rows).  Every generated
  * statement quotes and schema-qualifies its names.
+ *
+ * The registration and the triggers are written as the extension's owner:
+ * nobody else may write the registration (it names the tables cascades
+ * write as their owners), nor attach lead_mgmt's trigger functions.  The
+ * caller's rights are checked first: membership in lead_mgmt_admin (or
+ * superuser) and ownership of both tables.
+ *
+ * lead_mgmt.forget_dropped() is an event trigger on sql_drop: a managed
+ * table that is dropped takes the registration with it, and the triggers
+ * and foreign keys manage() added to the other one.
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
  */
 #include "postgres.h"
 
@@ -30,16 +42,19 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "lead_mgmt.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "utils/fmgroids.h"
+#include "utils/syscache.h"
+
+#include "catalog_cache.h"
+#include "layout.h"
 
 PG_FUNCTION_INFO_V1(lm_manage);
 PG_FUNCTION_INFO_V1(lm_unmanage);
-
-#define LM_TRG_PERSON_RULES		"lead_mgmt_person_rules"
-#define LM_TRG_PERSON_PENDING	"lead_mgmt_person_pending"
-#define LM_TRG_COMPANY_RULES	"lead_mgmt_company_rules"
-#define LM_TRG_COMPANY_CASCADE	"lead_mgmt_company_cascade"
-#define LM_TRG_COMPANY_PENDING	"lead_mgmt_company_pending"
+PG_FUNCTION_INFO_V1(lm_forget_dropped);
 
 static char *
 LmQualifiedName(Relation rel)
@@ -57,20 +72,114 @@ LmSpiExec(const char *sql)
 		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql, SPI_result_code_string(ret));
 }
 
+/* The owner of the extension (who alone writes the registration). */
+static Oid
+LmExtensionOwner(void)
+{
+	Oid			extoid = get_extension_oid("lead_mgmt", false);
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "extension lead_mgmt has no catalog row");
+	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/*
+ * Run a statement as the extension's owner (the registration, and the
+ * triggers whose functions only the owner may attach).
+ */
+static void
+LmSpiExecAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	volatile int ret = 0;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(LmExtensionOwner(), save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_with_args failed for \"%s\": %s", sql,
+			 SPI_result_code_string(ret));
+}
+
+/* Only superusers and members of lead_mgmt_admin hand tables over. */
+static void
+LmCheckAdmin(const char *function)
+{
+	Oid			admin = get_role_oid(LM_ADMIN_ROLE, true);
+
+	if (superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for lead_mgmt.%s()", function),
+			 errdetail("Role \"%s\" is not a member of %s.",
+					   GetUserNameFromId(GetUserId(), false), LM_ADMIN_ROLE),
+			 errhint("A superuser can grant it: GRANT %s TO %s;", LM_ADMIN_ROLE,
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+}
+
+/* The caller must own a table it hands over or takes back. */
+static void
+LmCheckOwner(Oid relid, const char *role)
+{
+	if (LmTableOwnercheck(relid, GetUserId()))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("must be owner of table %s, the %s table",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											   get_rel_name(relid)), role),
+			 errdetail("Role \"%s\" does not own it; its owner is \"%s\".",
+					   GetUserNameFromId(GetUserId(), false),
+					   GetUserNameFromId(LmRelOwner(relid), false)),
+			 errhint("Run this as the table's owner, or as a member of that role.")));
+}
+
 /* An ordinary, permanent table owned by the caller. */
 static void
 LmCheckManageable(Relation rel, const char *role)
 {
 	char		kind = rel->rd_rel->relkind;
 
+	if (kind == RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is a partitioned table", LmQualifiedName(rel)),
+				 errdetail("lead_mgmt does not manage partitioned tables yet."),
+				 errhint("Pass an ordinary table as the %s table.", role)));
 	if (kind != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s is not an ordinary table", LmQualifiedName(rel)),
-				 kind == RELKIND_PARTITIONED_TABLE ?
-				 errdetail("It is a partitioned table, which lead_mgmt does not manage yet.") :
 				 errdetail("lead_mgmt manages ordinary tables."),
 				 errhint("Pass the %s table.", role)));
+	if (rel->rd_rel->relispartition)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is a partition", LmQualifiedName(rel)),
+				 errdetail("lead_mgmt does not manage partitioned tables or their partitions yet."),
+				 errhint("Pass an ordinary table as the %s table.", role)));
 	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -80,8 +189,7 @@ LmCheckManageable(Relation rel, const char *role)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s does not use the heap access method", LmQualifiedName(rel))));
-	if (!LmTableOwnercheck(RelationGetRelid(rel), GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	LmCheckOwner(RelationGetRelid(rel), role);
 }
 
 /* The columns of a table's primary key (error when it has none). */
@@ -113,13 +221,32 @@ LmAttName(Relation rel, AttrNumber attno)
 	return pstrdup(NameStr(TupleDescAttr(RelationGetDescr(rel), attno - 1)->attname));
 }
 
+/* The columns of a table with a single-column foreign key to another. */
+static char *
+LmReferencingColumns(Relation from, Relation to)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, RelationGetFKeyList(from))
+	{
+		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
+
+		if (fk->confrelid == RelationGetRelid(to) && fk->nkeys == 1)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+							 quote_identifier(LmAttName(from, fk->conkey[0])));
+	}
+	return buf.data;
+}
+
 /*
  * The person -> company foreign key: the one on company_column, or the only
  * single-column one.  It must reference the company's primary key.
  */
 static AttrNumber
 LmFindCompanyColumn(Relation prel, Relation crel, const char *company_column,
-					AttrNumber company_key)
+					AttrNumber company_key, Oid *pf_eq_op)
 {
 	AttrNumber	wanted = InvalidAttrNumber;
 	ForeignKeyCacheInfo *chosen = NULL;
@@ -130,10 +257,19 @@ LmFindCompanyColumn(Relation prel, Relation crel, const char *company_column,
 	{
 		wanted = get_attnum(RelationGetRelid(prel), company_column);
 		if (wanted <= 0)
+		{
+			char	   *columns = LmReferencingColumns(prel, crel);
+
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column \"%s\" of table %s does not exist",
-							company_column, LmQualifiedName(prel))));
+							company_column, LmQualifiedName(prel)),
+					 columns[0] ?
+					 errhint("company_column names the person table's column that references %s: %s.",
+							 LmQualifiedName(crel), columns) :
+					 errhint("company_column names the person table's column that references %s; it has none yet.",
+							 LmQualifiedName(crel))));
+		}
 	}
 	foreach(lc, RelationGetFKeyList(prel))
 	{
@@ -148,6 +284,18 @@ LmFindCompanyColumn(Relation prel, Relation crel, const char *company_column,
 	}
 	if (candidates == 0)
 	{
+		char	   *swapped = LmReferencingColumns(crel, prel);
+
+		if (swapped[0] != '\0' && company_column == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_FOREIGN_KEY),
+					 errmsg("%s references %s, not the other way round",
+							LmQualifiedName(crel), LmQualifiedName(prel)),
+					 errdetail("Its column %s references %s, and %s has no foreign key to %s.",
+							   swapped, LmQualifiedName(prel), LmQualifiedName(prel),
+							   LmQualifiedName(crel)),
+					 errhint("The two tables look swapped: call lead_mgmt.manage(company_table => '%s', person_table => '%s').",
+							 LmQualifiedName(prel), LmQualifiedName(crel))));
 		if (company_column != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_FOREIGN_KEY),
@@ -160,7 +308,7 @@ LmFindCompanyColumn(Relation prel, Relation crel, const char *company_column,
 				(errcode(ERRCODE_INVALID_FOREIGN_KEY),
 				 errmsg("table %s has no foreign key to %s",
 						LmQualifiedName(prel), LmQualifiedName(crel)),
-				 errhint("A person belongs to at most one company through a single-column foreign key: ALTER TABLE %s ADD FOREIGN KEY (company_id) REFERENCES %s; or name it with company_column.",
+				 errhint("A person belongs to at most one company through a single-column foreign key to the company's primary key: ALTER TABLE %s ADD FOREIGN KEY (<column>) REFERENCES %s; then pass that column as company_column if there are several.",
 						 LmQualifiedName(prel), LmQualifiedName(crel))));
 	}
 	if (candidates > 1)
@@ -168,7 +316,8 @@ LmFindCompanyColumn(Relation prel, Relation crel, const char *company_column,
 				(errcode(ERRCODE_INVALID_FOREIGN_KEY),
 				 errmsg("table %s has %d foreign keys to %s",
 						LmQualifiedName(prel), candidates, LmQualifiedName(crel)),
-				 errhint("Pass company_column => '...' to say which column holds the person's company.")));
+				 errhint("Pass company_column => '...' to say which column holds the person's company: %s.",
+						 LmReferencingColumns(prel, crel))));
 	if (chosen->confkey[0] != company_key)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_FOREIGN_KEY),
@@ -176,6 +325,7 @@ LmFindCompanyColumn(Relation prel, Relation crel, const char *company_column,
 						LmAttName(prel, chosen->conkey[0]), LmQualifiedName(prel),
 						LmAttName(crel, chosen->confkey[0]), LmQualifiedName(crel)),
 				 errhint("lead_mgmt needs the foreign key to reference the company's primary key.")));
+	*pf_eq_op = chosen->conpfeqop[0];
 	return chosen->conkey[0];
 }
 
@@ -223,7 +373,7 @@ LmCheckOptionalColumn(Relation rel, const char *column, const char *what)
 
 /*
  * Existing values of a column must be keys of the catalog before the
- * foreign key is added; report the first offender.
+ * foreign key is added; report every distinct offender with its count.
  */
 static void
 LmCheckExistingValues(Relation rel, const char *column, const char *catalog,
@@ -231,25 +381,38 @@ LmCheckExistingValues(Relation rel, const char *column, const char *catalog,
 {
 	StringInfoData sql;
 	int			ret;
+	bool		isnull;
+	int64		values;
+	Datum		d;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT t.%s::pg_catalog.text FROM %s t WHERE t.%s IS NOT NULL"
-					 " AND NOT EXISTS (SELECT 1 FROM lead_mgmt.%s k"
-					 "                  WHERE k.key OPERATOR(pg_catalog.=) t.%s::pg_catalog.text)"
-					 " LIMIT 1",
+					 "SELECT pg_catalog.count(*),"
+					 "       pg_catalog.string_agg(pg_catalog.format('\"%%s\" (%%s %%s)', v, n,"
+					 "                             CASE WHEN n OPERATOR(pg_catalog.=) 1 THEN 'row' ELSE 'rows' END),"
+					 "                             ', ' ORDER BY n DESC, v)"
+					 "  FROM (SELECT t.%s::pg_catalog.text AS v, pg_catalog.count(*) AS n"
+					 "          FROM ONLY %s t WHERE t.%s IS NOT NULL"
+					 "           AND NOT EXISTS (SELECT 1 FROM lead_mgmt.%s k"
+					 "                            WHERE k.key OPERATOR(pg_catalog.=) t.%s::pg_catalog.text)"
+					 "         GROUP BY 1) bad",
 					 quote_identifier(column), LmQualifiedName(rel), quote_identifier(column),
 					 catalog, quote_identifier(column));
 	ret = SPI_execute(sql.data, true, 1);
-	if (ret != SPI_OK_SELECT)
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("column \"%s\" of %s holds \"%s\", which is not a %s",
-						column, LmQualifiedName(rel),
-						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), what),
-				 errhint("Valid values are: %s. Correct or clear the others first.", valid)));
+	values = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (values == 0)
+		return;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("column \"%s\" of %s holds " INT64_FORMAT " %s that %s not a %s",
+					column, LmQualifiedName(rel), values,
+					values == 1 ? "value" : "distinct values", values == 1 ? "is" : "are", what),
+			 errdetail("Unknown: %s.", TextDatumGetCString(d)),
+			 errhint("Valid values are: %s. Correct or clear the others first, or add them to lead_mgmt.%s.",
+					 valid, catalog)));
 }
 
 /* The foreign key from a column to a catalog, if any. */
@@ -328,8 +491,7 @@ LmHasIndexOn(Oid relid, AttrNumber attno)
 static bool
 LmRegistrationExists(char **description)
 {
-	int			ret = SPI_execute("SELECT pg_catalog.format('%I.%I and %I.%I',"
-								  " company_schema, company_table, person_schema, person_table)"
+	int			ret = SPI_execute("SELECT pg_catalog.format('%s and %s', company_table, person_table)"
 								  " FROM lead_mgmt.registration", true, 1);
 
 	if (ret != SPI_OK_SELECT)
@@ -338,6 +500,26 @@ LmRegistrationExists(char **description)
 		return false;
 	*description = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	return true;
+}
+
+/* NULL arguments of manage(): name the first. */
+static void
+LmCheckManageArgs(FunctionCallInfo fcinfo)
+{
+	static const char *const names[] = {
+		"company_table", "person_table", NULL, "category_column", "lead_status_column"
+	};
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		if (names[i] != NULL && PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %s of lead_mgmt.manage() must not be null", names[i]),
+					 i < 2 ?
+					 errhint("Name the table, for example %s => 'crm.%s'.", names[i],
+							 i == 0 ? "company" : "person") :
+					 errhint("Leave it out for the default, or name a column.")));
 }
 
 /*
@@ -351,12 +533,12 @@ lm_manage(PG_FUNCTION_ARGS)
 {
 	Oid			company_relid;
 	Oid			person_relid;
-	const char *company_column = PG_ARGISNULL(2) ? NULL : NameStr(*PG_GETARG_NAME(2));
+	const char *company_column;
 	const char *category_column;
 	const char *status_column;
-	const char *label_column = PG_ARGISNULL(5) ? NULL : NameStr(*PG_GETARG_NAME(5));
-	const char *owner_column = PG_ARGISNULL(6) ? NULL : NameStr(*PG_GETARG_NAME(6));
-	const LmOids *oids = LmGetOids();
+	const char *label_column;
+	const char *owner_column;
+	const LmOids *oids;
 	Relation	crel;
 	Relation	prel;
 	AttrNumber	company_key[2];
@@ -371,24 +553,23 @@ lm_manage(PG_FUNCTION_ARGS)
 	char	   *status_fkey;
 	char	   *cname;
 	char	   *pname;
-	char	   *company_schema;
-	char	   *company_table;
 	char	   *company_key_name;
-	char	   *person_schema;
-	char	   *person_table;
 	char	   *person_id_name;
 	char	   *person_company_name;
 	Oid			save_userid;
 	int			save_sec_context;
+	Oid			pf_eq_op;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("company_table, person_table, category_column and lead_status_column must not be null")));
+	LmCheckManageArgs(fcinfo);
+	LmCheckAdmin("manage");
 	company_relid = PG_GETARG_OID(0);
 	person_relid = PG_GETARG_OID(1);
+	company_column = PG_ARGISNULL(2) ? NULL : NameStr(*PG_GETARG_NAME(2));
 	category_column = NameStr(*PG_GETARG_NAME(3));
 	status_column = NameStr(*PG_GETARG_NAME(4));
+	label_column = PG_ARGISNULL(5) ? NULL : NameStr(*PG_GETARG_NAME(5));
+	owner_column = PG_ARGISNULL(6) ? NULL : NameStr(*PG_GETARG_NAME(6));
+	oids = LmGetOids();
 
 	/* one manage()/unmanage() at a time */
 	LockRelationOid(oids->registration, ShareRowExclusiveLock);
@@ -422,7 +603,7 @@ lm_manage(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
 				 errmsg("primary key of %s has %d columns", cname, nkeys),
 				 errhint("lead_mgmt needs a single-column primary key on the company table.")));
-	person_company = LmFindCompanyColumn(prel, crel, company_column, company_key[0]);
+	person_company = LmFindCompanyColumn(prel, crel, company_column, company_key[0], &pf_eq_op);
 	nkeys = LmPrimaryKey(prel, person_key);
 	if (nkeys == 1)
 		person_id = person_key[0];
@@ -446,11 +627,7 @@ lm_manage(PG_FUNCTION_ARGS)
 		LmCheckExistingValues(prel, status_column, "lead_status", "lead status", LmStatusList());
 
 	/* validated: change things (by name; ALTER TABLE wants the tables closed) */
-	company_schema = get_namespace_name(RelationGetNamespace(crel));
-	company_table = pstrdup(RelationGetRelationName(crel));
 	company_key_name = LmAttName(crel, company_key[0]);
-	person_schema = get_namespace_name(RelationGetNamespace(prel));
-	person_table = pstrdup(RelationGetRelationName(prel));
 	person_id_name = LmAttName(prel, person_id);
 	person_company_name = LmAttName(prel, person_company);
 	table_close(prel, NoLock);
@@ -461,96 +638,95 @@ lm_manage(PG_FUNCTION_ARGS)
 	status_fkey = LmEnsureKeyColumn(person_relid, pname, status_column,
 									oids->lead_status, "lead_status");
 
-	LmSpiExec(psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE OF %s, %s ON %s"
-					   " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_rules()",
-					   LM_TRG_PERSON_RULES, quote_identifier(person_company_name),
-					   quote_identifier(status_column), pname));
-	LmSpiExec(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s ON %s"
-					   " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.resolve_pending()",
-					   LM_TRG_PERSON_PENDING, quote_identifier(person_company_name),
-					   pname));
-	LmSpiExec(psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE OF %s ON %s"
-					   " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.company_rules()",
-					   LM_TRG_COMPANY_RULES, quote_identifier(category_column), cname));
-	LmSpiExec(psprintf("CREATE TRIGGER %s AFTER UPDATE OF %s ON %s FOR EACH ROW"
-					   " WHEN (OLD.%s IS DISTINCT FROM NEW.%s)"
-					   " EXECUTE FUNCTION lead_mgmt.company_cascade()",
-					   LM_TRG_COMPANY_CASCADE, quote_identifier(category_column), cname,
-					   quote_identifier(category_column), quote_identifier(category_column)));
-	LmSpiExec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s"
-					   " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.resolve_pending()",
-					   LM_TRG_COMPANY_PENDING, cname));
-
+	/* rule B1 for the rows that are already there (before the triggers) */
 	{
-		Oid			argtypes[13];
-		Datum		values[13];
-		char		nulls[13];
-		const char *args[13];
-		int			i;
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		values[1];
 		int			ret;
 
-		args[0] = company_schema;
-		args[1] = company_table;
-		args[2] = company_key_name;
-		args[3] = person_schema;
-		args[4] = person_table;
-		args[5] = person_id_name;
-		args[6] = person_company_name;
-		args[7] = category_column;
-		args[8] = status_column;
-		args[9] = label_column;
-		args[10] = owner_column;
-		args[11] = category_fkey;
-		args[12] = status_fkey;
-		for (i = 0; i < 13; i++)
+		values[0] = CStringGetTextDatum(LmDefaultStatusKey());
+		ret = SPI_execute_with_args(psprintf("UPDATE ONLY %s p SET %s = $1 FROM ONLY %s c, lead_mgmt.category k"
+											 " WHERE c.%s %s p.%s"
+											 "   AND k.key OPERATOR(pg_catalog.=) c.%s"
+											 "   AND k.enable_lead_status"
+											 "   AND k.category_group OPERATOR(pg_catalog.=) 'potential_customer'::lead_mgmt.category_group"
+											 "   AND p.%s IS NULL",
+											 pname, quote_identifier(status_column), cname,
+											 quote_identifier(company_key_name),
+											 LmOperatorSql(pf_eq_op),
+											 quote_identifier(person_company_name),
+											 quote_identifier(category_column),
+											 quote_identifier(status_column)),
+									1, argtypes, values, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	}
+
+	/* the triggers, as the extension's owner (nobody else may attach them) */
+	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE OF %s, %s ON %s"
+							  " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_rules('person')",
+							  LM_TRG_PERSON_RULES, quote_identifier(person_company_name),
+							  quote_identifier(status_column), pname),
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s, %s ON %s"
+							  " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.resolve_pending('person')",
+							  LM_TRG_PERSON_PENDING, quote_identifier(person_company_name),
+							  quote_identifier(status_column), pname),
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE OF %s, %s ON %s"
+							  " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.company_rules('company')",
+							  LM_TRG_COMPANY_RULES, quote_identifier(category_column),
+							  quote_identifier(company_key_name), cname),
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER UPDATE OF %s ON %s FOR EACH ROW"
+							  " WHEN (OLD.%s IS DISTINCT FROM NEW.%s)"
+							  " EXECUTE FUNCTION lead_mgmt.company_cascade('company')",
+							  LM_TRG_COMPANY_CASCADE, quote_identifier(category_column), cname,
+							  quote_identifier(category_column), quote_identifier(category_column)),
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s"
+							  " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.resolve_pending('company')",
+							  LM_TRG_COMPANY_PENDING, cname),
+					 0, NULL, NULL, NULL);
+
+	{
+		Oid			argtypes[12];
+		Datum		values[12];
+		char		nulls[12];
+		const char *args[10];
+		int			i;
+
+		args[0] = company_key_name;
+		args[1] = person_id_name;
+		args[2] = person_company_name;
+		args[3] = category_column;
+		args[4] = status_column;
+		args[5] = label_column;
+		args[6] = owner_column;
+		args[7] = category_fkey;
+		args[8] = status_fkey;
+		for (i = 0; i < 9; i++)
 		{
 			argtypes[i] = TEXTOID;
 			values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
 			nulls[i] = args[i] ? ' ' : 'n';
 		}
-		ret = SPI_execute_with_args("INSERT INTO lead_mgmt.registration"
-									" (company_schema, company_table, company_key,"
-									"  person_schema, person_table, person_key,"
-									"  company_column, category_column, lead_status_column,"
-									"  label_column, owner_column, category_fkey, lead_status_fkey)"
-									" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-									13, argtypes, values, nulls, false, 0);
-		if (ret != SPI_OK_INSERT)
-			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		argtypes[9] = OIDOID;
+		values[9] = ObjectIdGetDatum(company_relid);
+		nulls[9] = ' ';
+		argtypes[10] = OIDOID;
+		values[10] = ObjectIdGetDatum(person_relid);
+		nulls[10] = ' ';
+		LmSpiExecAsOwner("INSERT INTO lead_mgmt.registration"
+						 " (company_key, person_key, company_column, category_column,"
+						 "  lead_status_column, label_column, owner_column, category_fkey,"
+						 "  lead_status_fkey, company_table, person_table)"
+						 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+						 "         $10::pg_catalog.regclass, $11::pg_catalog.regclass)",
+						 11, argtypes, values, nulls);
 	}
+	LmNoteCatalogWrite();
 	LmLayoutInvalidate();
-
-	/* rule B1 for the rows that are already there */
-	{
-		Oid			argtypes[1] = {TEXTOID};
-		Datum		values[1];
-		int			ret = 0;
-
-		values[0] = LmDefaultStatusDatum();
-		lm_internal_depth++;
-		PG_TRY();
-		{
-			ret = SPI_execute_with_args(psprintf("UPDATE %s p SET %s = $1 FROM %s c, lead_mgmt.category k"
-												 " WHERE p.%s OPERATOR(pg_catalog.=) c.%s"
-												 "   AND k.key OPERATOR(pg_catalog.=) c.%s"
-												 "   AND k.enable_lead_status"
-												 "   AND k.category_group OPERATOR(pg_catalog.=) 'potential_customer'::lead_mgmt.category_group"
-												 "   AND p.%s IS NULL",
-												 pname, quote_identifier(status_column), cname,
-												 quote_identifier(person_company_name),
-												 quote_identifier(company_key_name),
-												 quote_identifier(category_column),
-												 quote_identifier(status_column)),
-										1, argtypes, values, NULL, false, 0);
-		}
-		PG_FINALLY();
-		{
-			lm_internal_depth--;
-		}
-		PG_END_TRY();
-		if (ret != SPI_OK_UPDATE)
-			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	}
 
 	if (!LmHasIndexOn(person_relid, person_company))
 		ereport(NOTICE,
@@ -580,16 +756,86 @@ LmDropConstraint(Oid relid, const char *qname, const char *constraint)
 		LmSpiExec(psprintf("ALTER TABLE %s DROP CONSTRAINT %s", qname, quote_identifier(constraint)));
 }
 
-/* The relation a registration names, InvalidOid when it is gone. */
-static Oid
-LmRegisteredRelid(const char *schema, const char *table)
+static char *
+LmRelidQualifiedName(Oid relid)
 {
-	Oid			ns = get_namespace_oid(schema, true);
-	Oid			relid = OidIsValid(ns) ? get_relname_relid(table, ns) : InvalidOid;
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
 
-	if (OidIsValid(relid) && !LmTableOwnercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, table);
-	return relid;
+/*
+ * Take lead_mgmt's triggers and foreign keys off the tables that still
+ * exist and clear the registration.  With check_owner the caller must own
+ * the tables (unmanage()); the drop event trigger cleans up after a drop.
+ * Returns false when nothing is managed.  The caller is connected to SPI.
+ */
+static bool
+LmUnmanageTables(bool check_owner, Oid dropped, char **survivor)
+{
+	const LmOids *oids = LmGetOids();
+	int			ret;
+	char	   *fkeys[2];
+	Oid			relids[2];
+	bool		isnull;
+	bool		pending;
+	int			i;
+
+	LockRelationOid(oids->registration, ShareRowExclusiveLock);
+	ret = SPI_execute("SELECT company_table::pg_catalog.oid, person_table::pg_catalog.oid,"
+					  "       category_fkey, lead_status_fkey FROM lead_mgmt.registration",
+					  false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return false;
+	for (i = 0; i < 2; i++)
+	{
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+														   SPI_tuptable->tupdesc, i + 1, &isnull));
+
+		/* a table that is gone (or being dropped) needs no cleanup */
+		relids[i] = (relid != dropped && get_rel_name(relid) != NULL) ? relid : InvalidOid;
+		fkeys[i] = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 3);
+		if (OidIsValid(relids[i]) && check_owner)
+			LmCheckOwner(relids[i], i == 0 ? "company" : "person");
+	}
+	/* the registration goes first: dropping the triggers fires sql_drop again */
+	LmSpiExecAsOwner("DELETE FROM lead_mgmt.registration", 0, NULL, NULL, NULL);
+	LmNoteCatalogWrite();
+
+	/*
+	 * Dropping a foreign key to lead_mgmt.lead_status alters that table,
+	 * which PostgreSQL refuses while its deferred check of the default is
+	 * pending: run that check now, and defer it again afterwards.
+	 */
+	pending = AfterTriggerPendingOnRel(oids->lead_status);
+	if (pending)
+		LmSpiExec("SET CONSTRAINTS lead_mgmt.lead_status_single_default IMMEDIATE");
+	if (OidIsValid(relids[1]))
+	{
+		char	   *q = LmRelidQualifiedName(relids[1]);
+
+		LmDropTrigger(relids[1], q, LM_TRG_PERSON_RULES);
+		LmDropTrigger(relids[1], q, LM_TRG_PERSON_PENDING);
+		LmDropConstraint(relids[1], q, fkeys[1]);
+		if (survivor != NULL)
+			*survivor = q;
+	}
+	if (OidIsValid(relids[0]))
+	{
+		char	   *q = LmRelidQualifiedName(relids[0]);
+
+		LmDropTrigger(relids[0], q, LM_TRG_COMPANY_RULES);
+		LmDropTrigger(relids[0], q, LM_TRG_COMPANY_CASCADE);
+		LmDropTrigger(relids[0], q, LM_TRG_COMPANY_PENDING);
+		LmDropConstraint(relids[0], q, fkeys[0]);
+		if (survivor != NULL)
+			*survivor = q;
+	}
+	if (pending)
+		LmSpiExec("SET CONSTRAINTS lead_mgmt.lead_status_single_default DEFERRED");
+	LmLayoutInvalidate();
+	return true;
 }
 
 /*
@@ -598,57 +844,63 @@ LmRegisteredRelid(const char *schema, const char *table)
 Datum
 lm_unmanage(PG_FUNCTION_ARGS)
 {
-	const LmOids *oids = LmGetOids();
-	int			ret;
-	char	   *reg[6];
-	int			i;
-	Oid			company_relid;
-	Oid			person_relid;
-
-	LockRelationOid(oids->registration, ShareRowExclusiveLock);
+	LmCheckAdmin("unmanage");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT company_schema, company_table, person_schema, person_table,"
-					  "       category_fkey, lead_status_fkey FROM lead_mgmt.registration",
-					  false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
+	if (!LmUnmanageTables(true, InvalidOid, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("lead_mgmt manages no tables"),
 				 errhint("Call lead_mgmt.manage(company_table => ..., person_table => ...) first.")));
-	for (i = 0; i < 6; i++)
-		reg[i] = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
-
-	company_relid = LmRegisteredRelid(reg[0], reg[1]);
-	person_relid = LmRegisteredRelid(reg[2], reg[3]);
-
-	/*
-	 * Dropping a foreign key to lead_mgmt.lead_status alters that table,
-	 * which PostgreSQL refuses while its deferred check of the default is
-	 * pending: run that check now.
-	 */
-	LmSpiExec("SET CONSTRAINTS lead_mgmt.lead_status_single_default IMMEDIATE");
-	if (OidIsValid(person_relid))
-	{
-		char	   *q = quote_qualified_identifier(reg[2], reg[3]);
-
-		LmDropTrigger(person_relid, q, LM_TRG_PERSON_RULES);
-		LmDropTrigger(person_relid, q, LM_TRG_PERSON_PENDING);
-		LmDropConstraint(person_relid, q, reg[5]);
-	}
-	if (OidIsValid(company_relid))
-	{
-		char	   *q = quote_qualified_identifier(reg[0], reg[1]);
-
-		LmDropTrigger(company_relid, q, LM_TRG_COMPANY_RULES);
-		LmDropTrigger(company_relid, q, LM_TRG_COMPANY_CASCADE);
-		LmDropTrigger(company_relid, q, LM_TRG_COMPANY_PENDING);
-		LmDropConstraint(company_relid, q, reg[4]);
-	}
-	LmSpiExec("DELETE FROM lead_mgmt.registration");
-	LmLayoutInvalidate();
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * Event trigger on sql_drop: when a managed table is dropped, lead_mgmt
+ * stops managing the pair (and says so).
+ */
+Datum
+lm_forget_dropped(PG_FUNCTION_ARGS)
+{
+	int			ret;
+	uint64		i;
+	Oid			dropped = InvalidOid;
+	char	   *survivor = NULL;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.forget_dropped() was not called by the event trigger manager")));
+	if (!OidIsValid(get_namespace_oid("lead_mgmt", true)))
+		return PointerGetDatum(NULL);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d,"
+					  "       lead_mgmt.registration r"
+					  " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					  "   AND d.objsubid OPERATOR(pg_catalog.=) 0"
+					  "   AND d.objid OPERATOR(pg_catalog.=) ANY (ARRAY[r.company_table::pg_catalog.oid,"
+					  "                                                r.person_table::pg_catalog.oid])",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed && !OidIsValid(dropped); i++)
+	{
+		bool		isnull;
+
+		dropped = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	if (OidIsValid(dropped))
+	{
+		(void) LmUnmanageTables(false, dropped, &survivor);
+		ereport(NOTICE,
+				(errmsg("lead_mgmt no longer manages any tables: a managed table was dropped"),
+				 survivor ?
+				 errdetail("lead_mgmt's triggers and foreign keys were removed from %s; its data stays.", survivor) :
+				 errdetail("Both managed tables are gone."),
+				 errhint("Call lead_mgmt.manage() to hand a company and person table over again.")));
+	}
+	SPI_finish();
+	return PointerGetDatum(NULL);
 }

@@ -2,23 +2,20 @@
  * person_trigger.c
  *		The lead rules on the managed person table.
  *
- * lead_mgmt.person_rules() is a BEFORE INSERT OR UPDATE OF <company>,
- * <lead_status> row trigger.  It decides with the company row locked (see
- * company_lookup.c) and the catalog cache, and changes nothing but the lead
- * status column of the row being written:
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
  *
- *	B1	insert under a lead-enabled company without status: the default
- *	B2	move from a company that is not lead-enabled (or none) into one that
- *		is: the default (lead_mgmt.reentry = reset) or the retained status
- *		(restore; empty ones get the default)
- *	B3	move out of a lead-enabled company: the status stays, hidden
- *	B4	each person row is decided on its own
- *	B5	a status can be set or changed only while visible
- *	B6	a deleted status cannot be newly set
- *	S2	where transition rules exist for the old status, only listed moves
+ * lead_mgmt.person_rules('person') is a BEFORE INSERT OR UPDATE OF
+ * <company>, <lead_status> row trigger.  It gathers what the decision needs
+ * (the companies, locked as in company_probe.c; the statuses), lets
+ * LmDecide() decide, runs the checks the decision asks for, and hands the
+ * row to the change sink, which writes the default status into it when
+ * asked.  It changes nothing but the lead status column of the row being
+ * written.  The rows of lead_mgmt's own cascades come through here too,
+ * recognised by the cascade context.
  *
- * Other columns of the person are never looked at: the trigger only fires
- * when the company or lead status column is named in the statement.
+ * lead_mgmt.resolve_pending('person' | 'company') is an AFTER statement
+ * trigger on both tables: it reports the statement's B5 refusals, settles
+ * pending persons and flushes the change sink.
  */
 #include "postgres.h"
 
@@ -27,301 +24,198 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
-#include "lead_mgmt.h"
+#include "cascade.h"
+#include "catalog_cache.h"
+#include "company_cache.h"
+#include "decide.h"
+#include "pending.h"
+#include "refusal.h"
+#include "sink.h"
 
 PG_FUNCTION_INFO_V1(lm_person_rules);
 PG_FUNCTION_INFO_V1(lm_resolve_pending);
 
-/* Equality of two nullable company keys, by the key type's equality. */
-static bool
-LmKeyEqual(LmLayout *layout, Datum a, bool anull, Datum b, bool bnull)
+/* The status key of a text datum; an over-long value cannot be a key. */
+static const char *
+LmStatusKey(Datum value, bool isnull, char *key)
 {
-	if (anull || bnull)
-		return anull && bnull;
-	return DatumGetBool(FunctionCall2Coll(&layout->key_eq,
-										  layout->company_key_collation, a, b));
-}
-
-static void
-LmRefuseUnknownStatus(const char *value)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("lead status \"%s\" does not exist", value),
-			 errhint("Valid lead statuses are: %s.", LmStatusList())));
-}
-
-/*
- * The status key of a text datum; an over-long value cannot be a key.
- */
-static void
-LmStatusKey(Datum value, char *key)
-{
+	if (isnull)
+		return NULL;
 	if (!LmDatumToKey(value, key))
 		LmRefuseUnknownStatus(TextDatumGetCString(value));
+	return key;
 }
 
-/*
- * A status that may be newly set: it exists and is not deleted (B6).
- */
-static void
-LmCheckSettable(const char *key)
+/* Which side a company is on, locked FOR KEY SHARE when lock is set. */
+static LmCompanySide
+LmSideOf(LmLayout *layout, Datum key, bool isnull, bool lock)
 {
-	LmStatus	status;
+	LmCompanyState state;
 
-	if (!LmLookupStatus(key, &status))
-		LmRefuseUnknownStatus(key);
-	if (status.deleted)
-		ereport(ERROR,
-				(errcode(ERRCODE_LM_DELETED_VALUE),
-				 errmsg("lead status \"%s\" is deleted", key),
-				 errdetail("A deleted status cannot be newly set; persons who already hold it keep it."),
-				 errhint("Valid lead statuses are: %s.", LmStatusList())));
+	if (isnull)
+		return LM_COMPANY_NONE;
+	LmCompanyLookup(layout, key, lock, &state);
+	if (!state.found)
+		return LM_COMPANY_UNSEEN;
+	return state.lead_enabled ? LM_COMPANY_ENABLED : LM_COMPANY_HIDDEN;
 }
 
-/*
- * Rule S2.
- */
-static void
-LmCheckTransition(const char *from, const char *to)
-{
-	if (!LmTransitionAllowed(from, to))
-	{
-		char	   *next = LmNextStatusList(from);
-
-		ereport(ERROR,
-				(errcode(ERRCODE_LM_TRANSITION),
-				 errmsg("lead status cannot move from \"%s\" to \"%s\"", from, to),
-				 errdetail("lead_mgmt.status_transition lists the moves allowed from \"%s\".", from),
-				 *next ? errhint("Allowed next statuses: %s.", next)
-				 : errhint("No move away from \"%s\" is allowed.", from)));
-	}
-}
-
-/*
- * Rule B5: the person's company is not lead-enabled.
- */
-void
-LmRefuseHidden(LmLayout *layout, const char *status, Datum company)
-{
-	char	   *category = LmCompanyCategory(layout, company);
-
-	ereport(ERROR,
-			(errcode(ERRCODE_LM_STATUS_HIDDEN),
-			 status ?
-			 errmsg("cannot set lead status \"%s\" on a person whose company is not lead-enabled",
-					status) :
-			 errmsg("cannot clear the lead status of a person whose company is not lead-enabled"),
-			 category ?
-			 errdetail("Company %s has category \"%s\".",
-					   LmCompanyKeyText(layout, company), category) :
-			 errdetail("Company %s has no category.", LmCompanyKeyText(layout, company)),
-			 errhint("Lead status is visible and editable only while the company's category is in group potential_customer with enable_lead_status on; a hidden status is kept as it is.")));
-}
-
-/*
- * Rule B5: the person has no company.
- */
-static void
-LmRefuseNoCompany(const char *status)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_LM_NO_COMPANY),
-			 status ?
-			 errmsg("cannot set lead status \"%s\" on a person without a company", status) :
-			 errmsg("cannot clear the lead status of a person without a company"),
-			 errhint("Assign the person to a company whose category is lead-enabled, in the same statement or before.")));
-}
-
-/*
- * A visible status cannot be emptied: a person of a lead-enabled company
- * always has a status.
- */
-static void
-LmRefuseClear(LmLayout *layout, Datum company)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NOT_NULL_VIOLATION),
-			 errmsg("lead status of a person in lead-enabled company %s cannot be empty",
-					LmCompanyKeyText(layout, company)),
-			 errhint("Set another status instead. Valid lead statuses are: %s.", LmStatusList())));
-}
-
+/* The row with its lead status column replaced (NULL for none). */
 static HeapTuple
-LmWithStatus(HeapTuple tuple, TupleDesc desc, LmLayout *layout, Datum status)
+LmWithStatus(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc, Datum status, bool isnull)
 {
-	int			attno = layout->status_attno;
-	bool		isnull = false;
+	int			attno = rl->status_attno;
 
 	return heap_modify_tuple_by_cols(tuple, desc, 1, &attno, &status, &isnull);
 }
 
+/*
+ * Decide a row change and act on the decision.  keep is the row to write
+ * when the change is refused for B5 (reported at the statement's end).
+ */
 static HeapTuple
-LmWithDefault(HeapTuple tuple, TupleDesc desc, LmLayout *layout)
+LmPersonApply(LmRelLayout *rl, LmRowChange *change, HeapTuple tuple,
+			  HeapTuple keep, TupleDesc desc, Datum company)
 {
-	/* the cached datum is copied into the new tuple right away */
-	return LmWithStatus(tuple, desc, layout, LmDefaultStatusCached());
+	LmLayout   *layout = rl->pair;
+	LmDecision	d;
+
+	change->reentry = (LmReentry) lm_reentry;
+	change->default_status = LmDefaultStatusKey();
+	d = LmDecide(change);
+	switch (d.verdict)
+	{
+		case LM_VERDICT_REFUSE_NO_COMPANY:
+			LmRefuseNoCompany(change->new_status);
+			break;
+		case LM_VERDICT_REFUSE_CLEAR:
+			LmRefuseClear(layout, company);
+			break;
+		case LM_VERDICT_REFUSE_HIDDEN:
+			LmHiddenNote(rl, tuple, desc, change->new_status, company);
+			return keep;
+		default:
+			break;
+	}
+	if (d.check_settable)
+		LmCheckSettable(change->new_status);
+	if (d.check_transition)
+		LmCheckTransition(change->old_status, change->new_status);
+	if (d.verdict == LM_VERDICT_PENDING)
+		LmPendingAdd(layout, company,
+					 change->status_changed || change->insert ? change->new_status : NULL,
+					 change->moved);
+	return LmSinkApplyRow(rl, tuple, desc, &d);
 }
 
 /*
  * INSERT: rules B1 and B5.
  */
 static HeapTuple
-LmPersonInsert(LmLayout *layout, HeapTuple tuple, TupleDesc desc)
+LmPersonInsert(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc)
 {
+	LmLayout   *layout = rl->pair;
+	LmRowChange change;
 	bool		company_null;
 	bool		status_null;
-	Datum		company = heap_getattr(tuple, layout->person_company_attno, desc, &company_null);
-	Datum		status = heap_getattr(tuple, layout->status_attno, desc, &status_null);
+	Datum		company = heap_getattr(tuple, rl->company_attno, desc, &company_null);
+	Datum		status = heap_getattr(tuple, rl->status_attno, desc, &status_null);
 	char		key[LM_KEY_LEN];
-	LmCompanyState state;
 
-	if (!status_null)
-		LmStatusKey(status, key);
+	memset(&change, 0, sizeof(change));
+	change.insert = true;
+	change.origin = LM_ORIGIN_USER;
+	change.new_status = LmStatusKey(status, status_null, key);
+	change.status_changed = !status_null;
 	if (!company_null)
 		company = LmPersonCompanyKey(layout, company);
-	if (company_null)
-	{
-		if (!status_null)
-			LmRefuseNoCompany(key);
-		return tuple;
-	}
-
-	LmCompanyLookup(layout, company, true, &state);
-	if (!state.found)
-	{
-		/* not visible yet (or missing: the foreign key will say so) */
-		if (!status_null)
-			LmCheckSettable(key);
-		LmPendingAdd(layout, company, status_null ? NULL : key);
-		return tuple;
-	}
-	if (state.lead_enabled)
-	{
-		if (status_null)
-			return LmWithDefault(tuple, desc, layout);	/* B1 */
-		LmCheckSettable(key);
-		return tuple;
-	}
-	if (!status_null)
-		LmRefuseHidden(layout, key, company);
-	return tuple;
+	if (company_null && status_null)
+		return tuple;			/* nothing to decide */
+	change.new_side = LmSideOf(layout, company, company_null, true);
+	return LmPersonApply(rl, &change, tuple,
+						 status_null ? tuple : LmWithStatus(rl, tuple, desc, (Datum) 0, true),
+						 desc, company);
 }
 
 /*
  * UPDATE of the company and/or lead status columns.
  */
 static HeapTuple
-LmPersonUpdate(LmLayout *layout, HeapTuple oldtuple, HeapTuple newtuple,
+LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 			   TupleDesc desc)
 {
+	LmLayout   *layout = rl->pair;
+	LmRowChange change;
 	bool		old_company_null;
 	bool		new_company_null;
 	bool		old_status_null;
 	bool		new_status_null;
-	Datum		old_company = heap_getattr(oldtuple, layout->person_company_attno, desc, &old_company_null);
-	Datum		new_company = heap_getattr(newtuple, layout->person_company_attno, desc, &new_company_null);
-	Datum		old_status = heap_getattr(oldtuple, layout->status_attno, desc, &old_status_null);
-	Datum		new_status = heap_getattr(newtuple, layout->status_attno, desc, &new_status_null);
-	bool		company_changed;
-	bool		status_changed;
+	Datum		old_company = heap_getattr(oldtuple, rl->company_attno, desc, &old_company_null);
+	Datum		new_company = heap_getattr(newtuple, rl->company_attno, desc, &new_company_null);
+	Datum		old_status = heap_getattr(oldtuple, rl->status_attno, desc, &old_status_null);
+	Datum		new_status = heap_getattr(newtuple, rl->status_attno, desc, &new_status_null);
 	char		old_key[LM_KEY_LEN];
 	char		new_key[LM_KEY_LEN];
-	LmCompanyState old_state;
-	LmCompanyState new_state;
+	bool		moved;
 
 	if (!old_company_null)
 		old_company = LmPersonCompanyKey(layout, old_company);
 	if (!new_company_null)
 		new_company = LmPersonCompanyKey(layout, new_company);
-	company_changed = !LmKeyEqual(layout, old_company, old_company_null,
-								  new_company, new_company_null);
-	status_changed = !LmTextEqual(old_status, old_status_null,
-								  new_status, new_status_null);
-	if (!company_changed && !status_changed)
-		return newtuple;
+	if (old_company_null || new_company_null)
+		moved = old_company_null != new_company_null;
+	else
+		moved = !LmCompanyKeyEqual(layout, old_company, new_company) &&
+			!LmCompanyRenumbered(layout, old_company, new_company);
 
-	old_key[0] = '\0';
-	if (!old_status_null && !LmDatumToKey(old_status, old_key))
-		old_key[0] = '\0';
-	if (status_changed && !new_status_null)
-		LmStatusKey(new_status, new_key);
+	memset(&change, 0, sizeof(change));
+	change.status_changed = !LmTextEqual(old_status, old_status_null,
+										 new_status, new_status_null);
+	if (!moved && !change.status_changed)
+		return newtuple;		/* nothing lead_mgmt looks at changed */
 
-	memset(&new_state, 0, sizeof(new_state));
-	memset(&old_state, 0, sizeof(old_state));
+	change.insert = false;
+	change.moved = moved;
+	change.origin = LM_ORIGIN_USER;
+	if (old_status_null || !LmDatumToKey(old_status, old_key))
+		change.old_status = NULL;
+	else
+		change.old_status = old_key;
+	change.new_status = change.status_changed ?
+		LmStatusKey(new_status, new_status_null, new_key) : change.old_status;
 
-	if (!company_changed)
+	/* lead_mgmt's own cascade: decided already, only the event is recorded */
+	if (change.status_changed && !moved && !new_company_null &&
+		LmCascadeOwnsRow(layout, new_company, new_status, new_status_null,
+						 &change.cascade_event))
 	{
-		/*
-		 * Only the status changes: B5, B6, S2.  The company is locked like
-		 * for an insert, so that it cannot stop being lead-enabled between
-		 * our reading and the write.
-		 */
-		if (new_company_null)
-			LmRefuseNoCompany(new_status_null ? NULL : new_key);
-		LmCompanyLookup(layout, new_company, true, &new_state);
-		if (!new_state.lead_enabled)
-			LmRefuseHidden(layout, new_status_null ? NULL : new_key, new_company);
-		if (new_status_null)
-			LmRefuseClear(layout, new_company);
-		LmCheckSettable(new_key);
-		if (!old_status_null && old_key[0] != '\0')
-			LmCheckTransition(old_key, new_key);
-		return newtuple;
+		change.origin = LM_ORIGIN_CASCADE;
+		return LmPersonApply(rl, &change, newtuple, newtuple, desc, new_company);
 	}
 
-	/* the person moves to another company (or to none) */
-	if (!new_company_null)
-	{
-		LmCompanyLookup(layout, new_company, true, &new_state);
-		if (!new_state.found)
-		{
-			if (status_changed && !new_status_null)
-				LmCheckSettable(new_key);
-			LmPendingAdd(layout, new_company,
-						 status_changed && !new_status_null ? new_key : NULL);
-			return newtuple;
-		}
-	}
-	if (!old_company_null)
-		LmCompanyLookup(layout, old_company, false, &old_state);
-
-	if (status_changed)
-	{
-		/* moved and given a status in one statement: valid at the target */
-		if (new_company_null)
-			LmRefuseNoCompany(new_status_null ? NULL : new_key);
-		if (!new_state.lead_enabled)
-			LmRefuseHidden(layout, new_status_null ? NULL : new_key, new_company);
-		if (new_status_null)
-			LmRefuseClear(layout, new_company);
-		LmCheckSettable(new_key);
-		if (old_state.lead_enabled && !old_status_null && old_key[0] != '\0')
-			LmCheckTransition(old_key, new_key);
-		return newtuple;
-	}
-
-	if (!new_state.lead_enabled)
-		return newtuple;		/* B3: hidden and kept (or stays hidden) */
-	if (new_status_null)
-		return LmWithDefault(newtuple, desc, layout);
-	if (!old_state.lead_enabled && lm_reentry == LM_REENTRY_RESET &&
-		strcmp(old_key, LmDefaultStatusKey()) != 0)
-		return LmWithDefault(newtuple, desc, layout);	/* B2 */
-	return newtuple;			/* B2 restore, or between lead-enabled companies */
+	/*
+	 * The target company is locked like for an insert, so that it cannot
+	 * stop being lead-enabled between our reading and the write; the one a
+	 * person leaves is only read.
+	 */
+	change.new_side = LmSideOf(layout, new_company, new_company_null, true);
+	if (moved && change.new_side != LM_COMPANY_UNSEEN)
+		change.old_side = LmSideOf(layout, old_company, old_company_null, false);
+	return LmPersonApply(rl, &change, newtuple,
+						 LmWithStatus(rl, newtuple, desc, old_status, old_status_null),
+						 desc, new_company);
 }
 
 /*
  * BEFORE INSERT OR UPDATE OF <company>, <lead_status> ON <person>
- * FOR EACH ROW
+ * FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_rules('person')
  */
 Datum
 lm_person_rules(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
 	HeapTuple	result;
-	LmLayout   *layout;
+	LmRelLayout *rl;
 
 	LmCheckTriggerContext(fcinfo, "person_rules", true, true);
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
@@ -332,37 +226,34 @@ lm_person_rules(PG_FUNCTION_ARGS)
 
 	result = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
-	if (lm_internal_depth > 0 || !LmRulesActive())
+	if (!LmRulesActive())
 		return PointerGetDatum(result);
 
-	LmLockSentinel(RowShareLock);
-	layout = LmGetLayout();
-	rel = trigdata->tg_relation;
-	if (layout == NULL || RelationGetRelid(rel) != layout->person_relid)
+	if (LmTriggerRole(trigdata, LM_ROLE_PERSON) != LM_ROLE_PERSON)
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" is not the person table managed by lead_mgmt",
-						RelationGetRelationName(rel)),
-				 errhint("lead_mgmt.manage() attaches lead_mgmt.person_rules() to the managed person table only; drop trigger \"%s\".",
-						 trigdata->tg_trigger->tgname)));
-
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.person_rules() is for the person table")));
+	rl = LmGetRelLayout(trigdata, LM_ROLE_PERSON, "person_rules");
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		result = LmPersonInsert(layout, trigdata->tg_trigtuple, RelationGetDescr(rel));
+		result = LmPersonInsert(rl, trigdata->tg_trigtuple,
+								RelationGetDescr(trigdata->tg_relation));
 	else
-		result = LmPersonUpdate(layout, trigdata->tg_trigtuple, trigdata->tg_newtuple,
-								RelationGetDescr(rel));
+		result = LmPersonUpdate(rl, trigdata->tg_trigtuple, trigdata->tg_newtuple,
+								RelationGetDescr(trigdata->tg_relation));
 	return PointerGetDatum(result);
 }
 
 /*
  * AFTER INSERT OR UPDATE ... FOR EACH STATEMENT on the person and company
- * tables: settle persons written before their company was visible.
+ * tables: the statement's B5 refusals, pending persons, the sink's buffer.
  */
 Datum
 lm_resolve_pending(PG_FUNCTION_ARGS)
 {
 	LmCheckTriggerContext(fcinfo, "resolve_pending", false, false);
+	LmHiddenReport();
 	if (LmRulesActive())
 		LmPendingResolve();
+	LmSinkFlush();
 	return PointerGetDatum(NULL);
 }

@@ -36,6 +36,12 @@ CREATE TYPE lead_mgmt.status_kind AS ENUM (
 COMMENT ON TYPE lead_mgmt.status_kind IS
     'What a lead status means for dashboards and funnels, independent of its label';
 
+CREATE TYPE lead_mgmt.history_event AS ENUM (
+    'created', 'set', 'entered', 'hidden', 'shown', 'merged', 'automation'
+);
+COMMENT ON TYPE lead_mgmt.history_event IS
+    'Why a person''s lead status changed: default on insert, set by a user, default on entering a lead-enabled category, hidden, shown again, merged, set by automation';
+
 ------------------------------------------------------------------------------
 -- Catalogs
 ------------------------------------------------------------------------------
@@ -126,15 +132,13 @@ CREATE TABLE lead_mgmt.category_group_label (
     PRIMARY KEY (category_group, language)
 );
 
--- The managed company/person pair (one per database), written by manage().
--- Names, never OIDs, so that the registration survives dump and restore.
+-- The managed company/person pair (one per database), written by manage()
+-- and unmanage() only.  The tables are regclass: dumped by name (so the
+-- registration survives dump and restore), followed by OID at run time (so
+-- renames are followed).
 CREATE TABLE lead_mgmt.registration (
     singleton           boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    company_schema      name NOT NULL,
-    company_table       name NOT NULL,
     company_key         name NOT NULL,
-    person_schema       name NOT NULL,
-    person_table        name NOT NULL,
     person_key          name NOT NULL,
     company_column      name NOT NULL,
     category_column     name NOT NULL,
@@ -143,10 +147,20 @@ CREATE TABLE lead_mgmt.registration (
     owner_column        name,
     category_fkey       name,
     lead_status_fkey    name,
-    managed_at          timestamptz NOT NULL DEFAULT pg_catalog.now()
+    managed_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    company_table       regclass NOT NULL,
+    person_table        regclass NOT NULL
 );
 COMMENT ON TABLE lead_mgmt.registration IS
-    'The company and person tables handed to lead_mgmt.manage(); category_fkey/lead_status_fkey name the constraints manage() added';
+    'The company and person tables handed to lead_mgmt.manage(); category_fkey/lead_status_fkey name the constraints manage() added. Written by manage() and unmanage() only';
+
+-- One row per transaction that wrote persons before their company was
+-- visible: it only queues the deferred trigger that settles them at commit.
+CREATE TABLE lead_mgmt.settle_marker (
+    queued_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE lead_mgmt.settle_marker IS
+    'Internal: queues the commit-time settling of persons written before their company was visible';
 
 ------------------------------------------------------------------------------
 -- Shipped rows
@@ -201,6 +215,7 @@ INSERT INTO lead_mgmt.category_group_label (category_group, language, name, ship
 ------------------------------------------------------------------------------
 
 -- Trigger functions attached to the managed tables by manage()
+-- Nobody attaches these to tables of their own: manage() does, as the owner.
 CREATE FUNCTION lead_mgmt.person_rules() RETURNS trigger
     AS 'MODULE_PATHNAME', 'lm_person_rules' LANGUAGE C;
 COMMENT ON FUNCTION lead_mgmt.person_rules() IS
@@ -232,12 +247,41 @@ CREATE FUNCTION lead_mgmt.check_single_default() RETURNS trigger
     AS 'MODULE_PATHNAME', 'lm_check_single_default' LANGUAGE C;
 CREATE FUNCTION lead_mgmt.label_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'lm_label_guard' LANGUAGE C;
+CREATE FUNCTION lead_mgmt.transition_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'lm_transition_guard' LANGUAGE C;
 CREATE FUNCTION lead_mgmt.catalog_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'lm_catalog_changed' LANGUAGE C;
 CREATE FUNCTION lead_mgmt.refuse_truncate() RETURNS trigger
     AS 'MODULE_PATHNAME', 'lm_refuse_truncate' LANGUAGE C;
 CREATE FUNCTION lead_mgmt.restore_shipped_row() RETURNS trigger
     AS 'MODULE_PATHNAME', 'lm_restore_shipped_row' LANGUAGE C;
+CREATE FUNCTION lead_mgmt.settle_pending() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'lm_settle_pending' LANGUAGE C;
+COMMENT ON FUNCTION lead_mgmt.settle_pending() IS
+    'Deferred trigger on lead_mgmt.settle_marker: settles, at commit, persons written before their company was visible';
+CREATE FUNCTION lead_mgmt.forget_dropped() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'lm_forget_dropped' LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION lead_mgmt.forget_dropped() IS
+    'sql_drop event trigger: a dropped managed table ends the management of the pair';
+
+REVOKE EXECUTE ON FUNCTION
+    lead_mgmt.person_rules(), lead_mgmt.company_rules(), lead_mgmt.resolve_pending(),
+    lead_mgmt.company_cascade(), lead_mgmt.category_guard(), lead_mgmt.category_cascade(),
+    lead_mgmt.lead_status_guard(), lead_mgmt.check_single_default(), lead_mgmt.label_guard(),
+    lead_mgmt.transition_guard(),
+    lead_mgmt.catalog_changed(), lead_mgmt.refuse_truncate(), lead_mgmt.restore_shipped_row(),
+    lead_mgmt.settle_pending(), lead_mgmt.forget_dropped()
+    FROM PUBLIC;
+
+-- What the current transaction changed so far, per event (the change sink's record)
+CREATE FUNCTION lead_mgmt.transaction_changes()
+    RETURNS TABLE (event lead_mgmt.history_event, persons bigint)
+    AS 'MODULE_PATHNAME', 'lm_transaction_changes'
+    LANGUAGE C VOLATILE STRICT
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION lead_mgmt.transaction_changes() IS
+    'Lead status changes the current transaction made so far, per event, as lead_mgmt recorded them';
 
 -- manage() / unmanage()
 CREATE FUNCTION lead_mgmt.manage(
@@ -262,84 +306,148 @@ CREATE FUNCTION lead_mgmt.unmanage() RETURNS void
 COMMENT ON FUNCTION lead_mgmt.unmanage() IS
     'Remove the triggers and constraints manage() added; all data stays';
 
-REVOKE ALL ON FUNCTION lead_mgmt.manage(regclass, regclass, name, name, name, name, name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION lead_mgmt.unmanage() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION lead_mgmt.manage(regclass, regclass, name, name, name, name, name) TO lead_mgmt_admin;
-GRANT EXECUTE ON FUNCTION lead_mgmt.unmanage() TO lead_mgmt_admin;
+-- manage() and unmanage() check themselves that the caller is a superuser or
+-- a member of lead_mgmt_admin and owns the tables, and say which is missing.
 
 ------------------------------------------------------------------------------
 -- Labels in the session's language (setting lead_mgmt.language, default en)
 ------------------------------------------------------------------------------
 
+-- Labels.  The *_labels() table functions are what queries and views join:
+-- the planner inlines them into a plain join with the label tables.  The
+-- scalar *_name() and *_description() functions are for single values: a
+-- NULL key gives NULL, an unknown key is an error.  All bodies are parsed
+-- once, when they are created (BEGIN ATOMIC), so the caller's search_path
+-- changes nothing, and none carries a SET clause.
+
+CREATE FUNCTION lead_mgmt.current_language() RETURNS text
+    AS 'MODULE_PATHNAME', 'lm_current_language'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_mgmt.current_language() IS
+    'The language of labels: lead_mgmt.language, with no read as nb';
+
+CREATE FUNCTION lead_mgmt.unknown_key(what text, key text) RETURNS text
+    AS 'MODULE_PATHNAME', 'lm_unknown_key'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_mgmt.unknown_key(text, text) IS
+    'Raises the error for a key the label functions do not know';
+
+CREATE FUNCTION lead_mgmt.status_labels(status text)
+    RETURNS TABLE (name text, description text)
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT coalesce(l.name, s.name), coalesce(l.description, s.description)
+      FROM lead_mgmt.lead_status s
+      LEFT JOIN lead_mgmt.lead_status_label l
+        ON l.status OPERATOR(pg_catalog.=) s.key
+       AND l.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
+     WHERE s.key OPERATOR(pg_catalog.=) $1;
+END;
+COMMENT ON FUNCTION lead_mgmt.status_labels(text) IS
+    'Name and description of a lead status in lead_mgmt.language (English where no label); inlined into the calling query';
+
+CREATE FUNCTION lead_mgmt.category_labels(category text)
+    RETURNS TABLE (name text, description text)
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT coalesce(l.name, c.name), coalesce(l.description, c.description)
+      FROM lead_mgmt.category c
+      LEFT JOIN lead_mgmt.category_label l
+        ON l.category OPERATOR(pg_catalog.=) c.key
+       AND l.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
+     WHERE c.key OPERATOR(pg_catalog.=) $1;
+END;
+COMMENT ON FUNCTION lead_mgmt.category_labels(text) IS
+    'Name and description of a category in lead_mgmt.language (English where no label); inlined into the calling query';
+
+CREATE FUNCTION lead_mgmt.category_group_labels(category_group lead_mgmt.category_group)
+    RETURNS TABLE (name text, description text)
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT coalesce(l.name, e.name, $1::text), coalesce(l.description, e.description)
+      FROM (SELECT 1) AS one
+      LEFT JOIN lead_mgmt.category_group_label l
+        ON l.category_group OPERATOR(pg_catalog.=) $1
+       AND l.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
+      LEFT JOIN lead_mgmt.category_group_label e
+        ON e.category_group OPERATOR(pg_catalog.=) $1
+       AND e.language OPERATOR(pg_catalog.=) 'en';
+END;
+COMMENT ON FUNCTION lead_mgmt.category_group_labels(lead_mgmt.category_group) IS
+    'Name and description of a category group in lead_mgmt.language (English where no label); inlined into the calling query';
+
 CREATE FUNCTION lead_mgmt.category_name(category text) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(
+BEGIN ATOMIC
+    SELECT CASE WHEN $1 IS NOT NULL THEN coalesce(
         (SELECT l.name FROM lead_mgmt.category_label l
           WHERE l.category OPERATOR(pg_catalog.=) $1
-            AND l.language OPERATOR(pg_catalog.=) pg_catalog.current_setting('lead_mgmt.language', true)),
-        (SELECT c.name FROM lead_mgmt.category c WHERE c.key OPERATOR(pg_catalog.=) $1))
-$$;
+            AND l.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()),
+        (SELECT c.name FROM lead_mgmt.category c WHERE c.key OPERATOR(pg_catalog.=) $1),
+        lead_mgmt.unknown_key('category', $1)) END;
+END;
 
 CREATE FUNCTION lead_mgmt.category_description(category text) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(
-        (SELECT l.description FROM lead_mgmt.category_label l
-          WHERE l.category OPERATOR(pg_catalog.=) $1
-            AND l.language OPERATOR(pg_catalog.=) pg_catalog.current_setting('lead_mgmt.language', true)),
-        (SELECT c.description FROM lead_mgmt.category c WHERE c.key OPERATOR(pg_catalog.=) $1))
-$$;
+BEGIN ATOMIC
+    SELECT CASE WHEN $1 IS NOT NULL THEN
+        CASE WHEN EXISTS (SELECT FROM lead_mgmt.category c WHERE c.key OPERATOR(pg_catalog.=) $1)
+             THEN coalesce(
+                (SELECT l.description FROM lead_mgmt.category_label l
+                  WHERE l.category OPERATOR(pg_catalog.=) $1
+                    AND l.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()),
+                (SELECT c.description FROM lead_mgmt.category c WHERE c.key OPERATOR(pg_catalog.=) $1))
+             ELSE lead_mgmt.unknown_key('category', $1) END END;
+END;
 
 CREATE FUNCTION lead_mgmt.status_name(status text) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(
+BEGIN ATOMIC
+    SELECT CASE WHEN $1 IS NOT NULL THEN coalesce(
         (SELECT l.name FROM lead_mgmt.lead_status_label l
           WHERE l.status OPERATOR(pg_catalog.=) $1
-            AND l.language OPERATOR(pg_catalog.=) pg_catalog.current_setting('lead_mgmt.language', true)),
-        (SELECT s.name FROM lead_mgmt.lead_status s WHERE s.key OPERATOR(pg_catalog.=) $1))
-$$;
+            AND l.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()),
+        (SELECT s.name FROM lead_mgmt.lead_status s WHERE s.key OPERATOR(pg_catalog.=) $1),
+        lead_mgmt.unknown_key('lead status', $1)) END;
+END;
 
 CREATE FUNCTION lead_mgmt.status_description(status text) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(
-        (SELECT l.description FROM lead_mgmt.lead_status_label l
-          WHERE l.status OPERATOR(pg_catalog.=) $1
-            AND l.language OPERATOR(pg_catalog.=) pg_catalog.current_setting('lead_mgmt.language', true)),
-        (SELECT s.description FROM lead_mgmt.lead_status s WHERE s.key OPERATOR(pg_catalog.=) $1))
-$$;
+BEGIN ATOMIC
+    SELECT CASE WHEN $1 IS NOT NULL THEN
+        CASE WHEN EXISTS (SELECT FROM lead_mgmt.lead_status s WHERE s.key OPERATOR(pg_catalog.=) $1)
+             THEN coalesce(
+                (SELECT l.description FROM lead_mgmt.lead_status_label l
+                  WHERE l.status OPERATOR(pg_catalog.=) $1
+                    AND l.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()),
+                (SELECT s.description FROM lead_mgmt.lead_status s WHERE s.key OPERATOR(pg_catalog.=) $1))
+             ELSE lead_mgmt.unknown_key('lead status', $1) END END;
+END;
 
 CREATE FUNCTION lead_mgmt.category_group_name(category_group lead_mgmt.category_group) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
+BEGIN ATOMIC
     SELECT coalesce(
         (SELECT l.name FROM lead_mgmt.category_group_label l
           WHERE l.category_group OPERATOR(pg_catalog.=) $1
-            AND l.language OPERATOR(pg_catalog.=) pg_catalog.current_setting('lead_mgmt.language', true)),
+            AND l.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()),
         (SELECT l.name FROM lead_mgmt.category_group_label l
           WHERE l.category_group OPERATOR(pg_catalog.=) $1
             AND l.language OPERATOR(pg_catalog.=) 'en'),
-        $1::text)
-$$;
+        $1::text);
+END;
 
--- Whether a category shows lead status (group potential_customer and flag on)
+-- Whether a category shows lead status (group potential_customer and flag
+-- on; unknown or NULL: false)
 CREATE FUNCTION lead_mgmt.is_lead_enabled(category text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
+BEGIN ATOMIC
     SELECT coalesce(
         (SELECT c.enable_lead_status
                 AND c.category_group OPERATOR(pg_catalog.=) 'potential_customer'::lead_mgmt.category_group
            FROM lead_mgmt.category c WHERE c.key OPERATOR(pg_catalog.=) $1),
-        false)
-$$;
+        false);
+END;
 
 ------------------------------------------------------------------------------
 -- Catalog triggers (order within a timing is by name)
@@ -375,28 +483,40 @@ CREATE TRIGGER lead_status_no_truncate BEFORE TRUNCATE ON lead_mgmt.lead_status
     FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.refuse_truncate();
 
 -- status_transition
+CREATE TRIGGER status_transition_10_guard BEFORE INSERT OR UPDATE ON lead_mgmt.status_transition
+    FOR EACH ROW EXECUTE FUNCTION lead_mgmt.transition_guard();
 CREATE TRIGGER status_transition_90_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_mgmt.status_transition
     FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.catalog_changed();
 
 -- labels
 CREATE TRIGGER category_label_00_restore BEFORE INSERT ON lead_mgmt.category_label
     FOR EACH ROW EXECUTE FUNCTION lead_mgmt.restore_shipped_row('category', 'language');
-CREATE TRIGGER category_label_10_guard BEFORE UPDATE OR DELETE ON lead_mgmt.category_label
+CREATE TRIGGER category_label_10_guard BEFORE INSERT OR UPDATE OR DELETE ON lead_mgmt.category_label
     FOR EACH ROW EXECUTE FUNCTION lead_mgmt.label_guard('category', 'language');
 CREATE TRIGGER category_label_no_truncate BEFORE TRUNCATE ON lead_mgmt.category_label
     FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.refuse_truncate();
 CREATE TRIGGER lead_status_label_00_restore BEFORE INSERT ON lead_mgmt.lead_status_label
     FOR EACH ROW EXECUTE FUNCTION lead_mgmt.restore_shipped_row('status', 'language');
-CREATE TRIGGER lead_status_label_10_guard BEFORE UPDATE OR DELETE ON lead_mgmt.lead_status_label
+CREATE TRIGGER lead_status_label_10_guard BEFORE INSERT OR UPDATE OR DELETE ON lead_mgmt.lead_status_label
     FOR EACH ROW EXECUTE FUNCTION lead_mgmt.label_guard('status', 'language');
 CREATE TRIGGER lead_status_label_no_truncate BEFORE TRUNCATE ON lead_mgmt.lead_status_label
     FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.refuse_truncate();
 CREATE TRIGGER category_group_label_00_restore BEFORE INSERT ON lead_mgmt.category_group_label
     FOR EACH ROW EXECUTE FUNCTION lead_mgmt.restore_shipped_row('category_group', 'language');
-CREATE TRIGGER category_group_label_10_guard BEFORE UPDATE OR DELETE ON lead_mgmt.category_group_label
+CREATE TRIGGER category_group_label_10_guard BEFORE INSERT OR UPDATE OR DELETE ON lead_mgmt.category_group_label
     FOR EACH ROW EXECUTE FUNCTION lead_mgmt.label_guard('category_group', 'language');
 CREATE TRIGGER category_group_label_no_truncate BEFORE TRUNCATE ON lead_mgmt.category_group_label
     FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.refuse_truncate();
+
+-- settle_marker: the commit-time settling of pending persons
+CREATE CONSTRAINT TRIGGER settle_marker_settle
+    AFTER INSERT ON lead_mgmt.settle_marker
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION lead_mgmt.settle_pending();
+
+-- a dropped managed table ends the management of the pair
+CREATE EVENT TRIGGER lead_mgmt_forget_dropped ON sql_drop
+    EXECUTE FUNCTION lead_mgmt.forget_dropped();
 
 -- registration
 CREATE TRIGGER registration_90_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_mgmt.registration
@@ -407,12 +527,19 @@ CREATE TRIGGER registration_90_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNC
 ------------------------------------------------------------------------------
 
 GRANT SELECT ON ALL TABLES IN SCHEMA lead_mgmt TO PUBLIC;
+REVOKE ALL ON lead_mgmt.settle_marker FROM PUBLIC;
 -- manage() adds foreign keys from the managed tables to the catalogs
 GRANT REFERENCES ON lead_mgmt.category, lead_mgmt.lead_status TO lead_mgmt_admin;
+-- the registration is written by manage()/unmanage() only (they run as the
+-- extension's owner for it): it names the tables cascades write as owner
 GRANT INSERT, UPDATE, DELETE ON
     lead_mgmt.category, lead_mgmt.lead_status, lead_mgmt.status_transition,
-    lead_mgmt.category_label, lead_mgmt.lead_status_label, lead_mgmt.category_group_label,
-    lead_mgmt.registration
+    lead_mgmt.category_label, lead_mgmt.lead_status_label, lead_mgmt.category_group_label
+    TO lead_mgmt_admin;
+-- TRUNCATE is refused by lead_mgmt's own triggers, with a hint
+GRANT TRUNCATE ON
+    lead_mgmt.category, lead_mgmt.lead_status, lead_mgmt.status_transition,
+    lead_mgmt.category_label, lead_mgmt.lead_status_label, lead_mgmt.category_group_label
     TO lead_mgmt_admin;
 
 -- Catalogs are configuration: pg_dump dumps every row.  Shipped rows that

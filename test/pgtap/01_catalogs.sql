@@ -5,7 +5,7 @@ BEGIN;
 SET client_min_messages = warning;
 CREATE EXTENSION lead_mgmt;
 
-SELECT plan(129);
+SELECT plan(137);
 
 -- Every catalog row as text: "nothing changed" compares two of these.
 CREATE FUNCTION pg_temp.catalogs() RETURNS text LANGUAGE sql AS $$
@@ -93,13 +93,29 @@ SET lead_mgmt.language = 'nb';
 SELECT results_eq('EXECUTE status_label', ARRAY['Kvalifisert'], 'same prepared label query follows lead_mgmt.language = nb');
 DEALLOCATE status_label;
 
+SELECT throws_ok($$SET lead_mgmt.language = 'de'$$, '22023',
+    'invalid value for parameter "lead_mgmt.language": "de"',
+    'a language without any labels is refused once the library is loaded');
+SELECT is(current_setting('lead_mgmt.language'), 'nb', 'the refused language leaves the setting as it was');
+SET lead_mgmt.language = 'no';
+SELECT is(lead_mgmt.status_name('contacting'), 'Kontakter', 'no (a common code for Norwegian) reads as Bokmål');
+SELECT is(lead_mgmt.current_language(), 'nb', 'current_language() says nb for no');
+INSERT INTO lead_mgmt.category_label (category, language, name) VALUES ('lead', 'de', 'Interessent');
 SET lead_mgmt.language = 'de';
-SELECT is(lead_mgmt.status_name('contacting'), 'Contacting', 'a language without labels falls back to English');
+SELECT is(lead_mgmt.status_name('contacting'), 'Contacting', 'a language with some labels falls back to English for the others');
 SELECT is(lead_mgmt.category_group_name('lost'), 'Lost', 'category groups fall back to English');
 SELECT throws_ok($$SET lead_mgmt.language = 'Norsk bokmål'$$, '22023', NULL,
     'lead_mgmt.language refuses a value that is not a language tag');
 SELECT is(current_setting('lead_mgmt.language'), 'de', 'refused language leaves the setting as it was');
 RESET lead_mgmt.language;
+DELETE FROM lead_mgmt.category_label WHERE language = 'de';
+SELECT is(lead_mgmt.status_name(NULL), NULL, 'status_name(NULL) is NULL');
+SELECT throws_ok($$SELECT lead_mgmt.status_name('nope')$$, '23503', 'lead status "nope" does not exist',
+    'status_name() of an unknown key is an error');
+SELECT throws_ok($$SELECT lead_mgmt.category_name('nope')$$, '23503', 'category "nope" does not exist',
+    'category_name() of an unknown key is an error');
+SELECT throws_ok($$SELECT lead_mgmt.status_description('nope')$$, '23503', NULL,
+    'status_description() of an unknown key is an error');
 
 -- a label of one's own for another language
 INSERT INTO lead_mgmt.lead_status_label (status, language, name) VALUES ('open', 'de', 'Offen');

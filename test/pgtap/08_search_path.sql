@@ -63,7 +63,7 @@ SELECT ok(:'hostile_int_eq' AND :'hostile_text_eq', 'the look-alike operators ar
 
 SELECT lives_ok($$SELECT pg_temp.hostile('SELECT lead_mgmt.manage(''crm.company'', ''crm.person'')')$$,
     'manage() under the hostile search_path');
-SELECT is((SELECT format('%s.%s', company_schema, company_table) FROM lead_mgmt.registration),
+SELECT is((SELECT company_table::pg_catalog.text FROM lead_mgmt.registration),
     'crm.company', 'manage(): the registration is right');
 
 CREATE FUNCTION pg_temp.persons() RETURNS text LANGUAGE sql AS $$

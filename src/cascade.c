@@ -1,0 +1,145 @@
+/*
+ * cascade.c
+ *		The cascade engine: what lead_mgmt itself does to the persons of a
+ *		company when the company changes side (lead-enabled or not).
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ *
+ * Each statement names one company key, so that it touches the rows of one
+ * company only (a shard's worth, later).  A category flip by an
+ * administrator spans many companies: LmCascadeCategory() runs the same
+ * per-company cascade for each, and can run outside any row trigger.
+ *
+ * Writes go through the person trigger like every other write: an explicit
+ * cascade context tells it which rows are the cascade's own (the company
+ * and the status being set) and with which event; nothing is silenced.
+ * Events that no row write carries (persons hidden, or shown again with the
+ * value they kept) go to the change sink as sets.
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+
+#include "cascade.h"
+#include "catalog_cache.h"
+#include "sink.h"
+
+typedef struct LmCascadeContext
+{
+	bool		active;
+	LmEvent		event;
+	Datum		company_key;
+	const char *status;
+} LmCascadeContext;
+
+static LmCascadeContext current = {false, LM_EVENT_NONE, (Datum) 0, NULL};
+
+bool
+LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
+				 bool status_null, LmEvent *event)
+{
+	char		key[LM_KEY_LEN];
+
+	if (!current.active || status_null)
+		return false;
+	if (!LmDatumToKey(status, key) || strcmp(key, current.status) != 0)
+		return false;
+	if (!LmCompanyKeyEqual(layout, current.company_key, company_key))
+		return false;
+	*event = current.event;
+	return true;
+}
+
+/*
+ * Run an entry statement (persons of one company -> the default status)
+ * under a cascade context with the given event.
+ */
+static void
+LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event)
+{
+	LmCascadeContext saved = current;
+	const char *status = LmDefaultStatusKey();
+	Datum		values[2];
+
+	values[0] = company_key;
+	values[1] = CStringGetTextDatum(status);
+	current.active = true;
+	current.event = event;
+	current.company_key = company_key;
+	current.status = pstrdup(status);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PG_TRY();
+	{
+		(void) LmExecuteAsOwner(layout, id, values, NULL);
+	}
+	PG_FINALLY();
+	{
+		current = saved;
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+void
+LmCascadeFillEmpty(LmLayout *layout, Datum company_key, LmEvent event)
+{
+	LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, event);
+	LmSinkFlush();
+}
+
+void
+LmCascadeCompany(LmLayout *layout, Datum company_key, bool was_enabled,
+				 bool now_enabled)
+{
+	Datum		values[2];
+
+	if (was_enabled == now_enabled)
+		return;
+	values[0] = company_key;
+	if (!now_enabled)
+	{
+		/* B3: nothing is written; every held status is now hidden */
+		LmSinkRecordSet(LM_EVENT_HIDDEN,
+						LmCountAsOwner(layout, LM_PLAN_COUNT_HELD, values));
+	}
+	else if (lm_reentry == LM_REENTRY_RESTORE)
+	{
+		/* B2 restore: held values show again; empty ones get the default */
+		LmSinkRecordSet(LM_EVENT_SHOWN,
+						LmCountAsOwner(layout, LM_PLAN_COUNT_HELD, values));
+		LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, LM_EVENT_ENTERED);
+	}
+	else
+	{
+		/* B2 reset: everyone gets the default; who has it already is shown */
+		values[1] = CStringGetTextDatum(LmDefaultStatusKey());
+		LmSinkRecordSet(LM_EVENT_SHOWN,
+						LmCountAsOwner(layout, LM_PLAN_COUNT_AT, values));
+		LmCascadeUpdate(layout, LM_PLAN_ENTRY_RESET, company_key, LM_EVENT_ENTERED);
+	}
+	LmSinkFlush();
+}
+
+void
+LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled)
+{
+	Datum		arg = CStringGetTextDatum(category);
+	uint64		n;
+	uint64		i;
+	SPITupleTable *companies;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = LmExecuteAsOwner(layout, LM_PLAN_COMPANIES_OF_CATEGORY, &arg, NULL);
+	companies = SPI_tuptable;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		key = SPI_getbinval(companies->vals[i], companies->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			LmCascadeCompany(layout, key, !now_enabled, now_enabled);
+	}
+	SPI_finish();
+}

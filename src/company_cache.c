@@ -1,0 +1,333 @@
+/*
+ * company_cache.c
+ *		Per-transaction answers about companies.
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ *
+ * While this transaction holds its KEY SHARE lock on a company and the
+ * ShareLock on its category, nobody can change whether the company is
+ * lead-enabled, so the answer is cached for the rest of the transaction: a
+ * bulk load of a million persons into a hundred thousand companies looks up
+ * each company once.  The cache is dropped when a subtransaction aborts (its
+ * locks are gone), when this backend changes a category or a company's
+ * category (or may have, with the rules off), and at transaction end; a key
+ * is forgotten when a company with that key is inserted (it was deleted
+ * earlier in this transaction).  Keys are compared by their binary value:
+ * two spellings of one key (numeric 1.0 and 1.00) simply get two entries,
+ * each of them right.
+ *
+ * Company keys renumbered in this transaction (an UPDATE of the key, with
+ * ON UPDATE CASCADE on the persons' foreign key) are remembered, so that the
+ * cascaded update of the persons is not taken for a move.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+
+#include "catalog_cache.h"
+#include "category_lock.h"
+#include "company_cache.h"
+#include "company_probe.h"
+
+/* Upper bound of cached companies per transaction (about 48 MB). */
+#define LM_COMPANY_CACHE_MAX 1000000
+
+/* A table larger than this is freed at transaction end, not kept. */
+#define LM_COMPANY_CACHE_KEEP 65536
+
+/* How the cache hashes and compares keys of the company key type. */
+typedef struct LmKeyInfo
+{
+	int16		typlen;
+	bool		byval;
+} LmKeyInfo;
+
+typedef struct LmCompanyEntry
+{
+	Datum		key;			/* by-reference keys point into company_keys_cxt */
+	uint32		hash;
+	char		status;			/* used by simplehash */
+	bool		lead_enabled;
+} LmCompanyEntry;
+
+static inline uint32 LmKeyHash(const LmKeyInfo *info, Datum key);
+static inline bool LmKeyBinaryEqual(const LmKeyInfo *info, Datum a, Datum b);
+
+#define SH_PREFIX		lmcc
+#define SH_ELEMENT_TYPE	LmCompanyEntry
+#define SH_KEY_TYPE		Datum
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k)	LmKeyHash((const LmKeyInfo *) (tb)->private_data, k)
+#define SH_EQUAL(tb, a, b)	LmKeyBinaryEqual((const LmKeyInfo *) (tb)->private_data, a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a)	((a)->hash)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* the cache table lives as long as the backend; keys for one transaction */
+static MemoryContext company_table_cxt = NULL;
+static lmcc_hash *company_cache = NULL;
+static LmKeyInfo company_key_info;
+static MemoryContext company_keys_cxt = NULL;	/* in TopTransactionContext */
+static LmLayout *company_cache_layout = NULL;
+static bool company_cache_reset_pending = false;
+
+/* The bytes of a by-reference key, detoasted. */
+static inline const char *
+LmKeyBytes(const LmKeyInfo *info, Datum key, Size *len)
+{
+	if (info->typlen == -1)
+	{
+		struct varlena *v = PG_DETOAST_DATUM_PACKED(key);
+
+		*len = VARSIZE_ANY_EXHDR(v);
+		return VARDATA_ANY(v);
+	}
+	if (info->typlen == -2)
+	{
+		*len = strlen(DatumGetCString(key));
+		return DatumGetCString(key);
+	}
+	*len = info->typlen;
+	return DatumGetPointer(key);
+}
+
+static inline uint32
+LmKeyHash(const LmKeyInfo *info, Datum key)
+{
+	Size		len;
+	const char *bytes;
+
+	if (info->byval)
+	{
+		uint64		h = (uint64) key;
+
+		/* a 64-bit finaliser (splitmix64) spreads consecutive ids */
+		h ^= h >> 30;
+		h *= UINT64CONST(0xbf58476d1ce4e5b9);
+		h ^= h >> 27;
+		h *= UINT64CONST(0x94d049bb133111eb);
+		h ^= h >> 31;
+		return (uint32) h;
+	}
+	bytes = LmKeyBytes(info, key, &len);
+	return hash_bytes((const unsigned char *) bytes, (int) len);
+}
+
+static inline bool
+LmKeyBinaryEqual(const LmKeyInfo *info, Datum a, Datum b)
+{
+	Size		alen;
+	Size		blen;
+	const char *abytes;
+	const char *bbytes;
+
+	if (info->byval)
+		return a == b;
+	abytes = LmKeyBytes(info, a, &alen);
+	bbytes = LmKeyBytes(info, b, &blen);
+	return alen == blen && memcmp(abytes, bbytes, alen) == 0;
+}
+
+/*
+ * Mark the per-transaction cache for reset; done at the start of the next
+ * lookup (this may run inside an invalidation callback).
+ */
+void
+LmCompanyCacheReset(void)
+{
+	company_cache_reset_pending = true;
+}
+
+/* The cache, empty after a reset and keyed for the given layout. */
+static lmcc_hash *
+LmCompanyCache(LmLayout *layout)
+{
+	if (company_cache != NULL &&
+		(company_cache_reset_pending || company_cache_layout != layout))
+	{
+		lmcc_reset(company_cache);
+		if (company_keys_cxt != NULL)
+			MemoryContextReset(company_keys_cxt);
+	}
+	company_cache_reset_pending = false;
+	if (company_cache == NULL)
+	{
+		if (company_table_cxt == NULL)
+			company_table_cxt = AllocSetContextCreate(CacheMemoryContext,
+													  "lead_mgmt company cache",
+													  ALLOCSET_DEFAULT_SIZES);
+		company_cache = lmcc_create(company_table_cxt, 256, &company_key_info);
+	}
+	company_key_info.typlen = layout->company_key_typlen;
+	company_key_info.byval = layout->company_key_byval;
+	company_cache_layout = layout;
+	return company_cache;
+}
+
+/* A key value that stays valid for the rest of the transaction. */
+Datum
+LmCopyKey(LmLayout *layout, Datum key, MemoryContext *cxt)
+{
+	MemoryContext old;
+	Datum		copy;
+
+	if (layout->company_key_byval)
+		return key;
+	if (*cxt == NULL)
+		*cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt company keys",
+									 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(*cxt);
+	if (layout->company_key_typlen == -1)
+		copy = PointerGetDatum(PG_DETOAST_DATUM_COPY(key));
+	else
+		copy = datumCopy(key, false, layout->company_key_typlen);
+	MemoryContextSwitchTo(old);
+	return copy;
+}
+
+/*
+ * State of a company (found, lead-enabled), locked FOR KEY SHARE when lock
+ * is set.  Locked answers are cached for the transaction.
+ */
+void
+LmCompanyLookup(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
+{
+	lmcc_hash  *cache = LmCompanyCache(layout);
+	LmCompanyEntry *entry;
+	char		category[LM_KEY_LEN];
+	bool		found;
+
+	entry = lmcc_lookup(cache, key);
+	if (entry != NULL)
+	{
+		out->found = true;
+		out->lead_enabled = entry->lead_enabled;
+		return;
+	}
+	out->found = LmCompanyProbe(layout, key, lock, category);
+	if (out->found && lock && category[0] != '\0')
+		LmLockCategoryShared(category);
+	out->lead_enabled = out->found && category[0] != '\0' && LmCategoryEnabled(category);
+	if (!lock || !out->found || cache->members >= LM_COMPANY_CACHE_MAX)
+		return;
+	/* the probe may have processed invalidations: then do not cache */
+	if (company_cache_reset_pending || company_cache_layout != layout)
+		return;
+	entry = lmcc_insert(cache, LmCopyKey(layout, key, &company_keys_cxt), &found);
+	entry->lead_enabled = out->lead_enabled;
+}
+
+
+/*
+ * A company with this key is being inserted: if the key is cached, the
+ * company it described was deleted earlier in this transaction.
+ */
+void
+LmCompanyForget(LmLayout *layout, Datum key)
+{
+	if (company_cache == NULL || company_cache->members == 0 ||
+		company_cache_layout != layout || company_cache_reset_pending)
+		return;
+	(void) lmcc_delete(company_cache, key);
+}
+
+/* company keys renumbered in this transaction */
+typedef struct LmRenumber
+{
+	Datum		oldkey;
+	Datum		newkey;
+	int			level;
+	struct LmRenumber *next;
+} LmRenumber;
+
+static LmRenumber *renumbers = NULL;
+static MemoryContext renumber_cxt = NULL;	/* in TopTransactionContext */
+
+/*
+ * An UPDATE changes a company's key from oldkey to newkey.
+ */
+void
+LmCompanyNoteRenumber(LmLayout *layout, Datum oldkey, Datum newkey)
+{
+	LmRenumber *r;
+
+	if (renumber_cxt == NULL)
+		renumber_cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt renumbered companies",
+											 ALLOCSET_SMALL_SIZES);
+	r = MemoryContextAlloc(renumber_cxt, sizeof(LmRenumber));
+	r->oldkey = LmCopyKey(layout, oldkey, &renumber_cxt);
+	r->newkey = LmCopyKey(layout, newkey, &renumber_cxt);
+	r->level = GetCurrentTransactionNestLevel();
+	r->next = renumbers;
+	renumbers = r;
+}
+
+/*
+ * Whether a person's change of company from oldkey to newkey is this
+ * transaction's renumbering of one company (not a move).
+ */
+bool
+LmCompanyRenumbered(LmLayout *layout, Datum oldkey, Datum newkey)
+{
+	LmRenumber *r;
+
+	for (r = renumbers; r != NULL; r = r->next)
+		if (LmCompanyKeyEqual(layout, r->oldkey, oldkey) &&
+			LmCompanyKeyEqual(layout, r->newkey, newkey))
+			return true;
+	return false;
+}
+
+void
+LmCompanyXactEnd(void)
+{
+	/* key copies go with TopTransactionContext */
+	company_keys_cxt = NULL;
+	renumber_cxt = NULL;
+	renumbers = NULL;
+	if (company_cache != NULL && company_cache->members > 0)
+	{
+		if (company_cache->size > LM_COMPANY_CACHE_KEEP)
+		{
+			lmcc_destroy(company_cache);
+			company_cache = NULL;
+			MemoryContextReset(company_table_cxt);
+		}
+		else
+			lmcc_reset(company_cache);
+	}
+	company_cache_layout = NULL;
+	company_cache_reset_pending = false;
+}
+
+void
+LmCompanySubXactAbort(int level)
+{
+	LmRenumber **link = &renumbers;
+
+	/* row locks taken inside the subtransaction are released */
+	company_cache_reset_pending = true;
+	while (*link != NULL)
+	{
+		if ((*link)->level >= level)
+			*link = (*link)->next;
+		else
+			link = &(*link)->next;
+	}
+}
+
+void
+LmCompanySubXactCommit(int level)
+{
+	LmRenumber *r;
+
+	for (r = renumbers; r != NULL; r = r->next)
+		if (r->level >= level)
+			r->level = level - 1;
+}

@@ -1,0 +1,30 @@
+/*
+ * company_cache.h
+ *		Per-transaction answers about companies: found, lead-enabled; and
+ *		the company keys this transaction renumbered.
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ */
+#ifndef LEAD_MGMT_COMPANY_CACHE_H
+#define LEAD_MGMT_COMPANY_CACHE_H
+
+#include "layout.h"
+
+typedef struct LmCompanyState
+{
+	bool		found;
+	bool		lead_enabled;
+} LmCompanyState;
+
+extern void LmCompanyLookup(LmLayout *layout, Datum key, bool lock,
+							LmCompanyState *out);
+extern void LmCompanyCacheReset(void);
+extern void LmCompanyForget(LmLayout *layout, Datum key);
+extern void LmCompanyNoteRenumber(LmLayout *layout, Datum oldkey, Datum newkey);
+extern bool LmCompanyRenumbered(LmLayout *layout, Datum oldkey, Datum newkey);
+extern Datum LmCopyKey(LmLayout *layout, Datum key, MemoryContext *cxt);
+extern void LmCompanyXactEnd(void);
+extern void LmCompanySubXactAbort(int level);
+extern void LmCompanySubXactCommit(int level);
+
+#endif							/* LEAD_MGMT_COMPANY_CACHE_H */

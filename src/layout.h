@@ -1,0 +1,130 @@
+/*
+ * layout.h
+ *		The registered company/person pair, the per-relation layouts of the
+ *		relations lead_mgmt's triggers fire on, and the prepared statements
+ *		lead_mgmt runs against the managed tables.
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ */
+#ifndef LEAD_MGMT_LAYOUT_H
+#define LEAD_MGMT_LAYOUT_H
+
+#include "access/attnum.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/relcache.h"
+
+#include "lead_mgmt.h"
+
+/* Names of the triggers manage() installs. */
+#define LM_TRG_PERSON_RULES		"lead_mgmt_person_rules"
+#define LM_TRG_PERSON_PENDING	"lead_mgmt_person_pending"
+#define LM_TRG_COMPANY_RULES	"lead_mgmt_company_rules"
+#define LM_TRG_COMPANY_CASCADE	"lead_mgmt_company_cascade"
+#define LM_TRG_COMPANY_PENDING	"lead_mgmt_company_pending"
+
+typedef enum LmPlanId
+{
+	LM_PLAN_ENTRY_RESET,		/* persons of a company -> default */
+	LM_PLAN_ENTRY_EMPTY,		/* persons of a company without status -> default */
+	LM_PLAN_COUNT_HELD,			/* persons of a company holding a status */
+	LM_PLAN_COUNT_AT,			/* persons of a company holding a given status */
+	LM_PLAN_COMPANIES_OF_CATEGORY,	/* company keys of a category */
+	LM_PLAN_CATEGORY_USERS,		/* number of companies of a category */
+	LM_PLAN_STATUS_HOLDERS,		/* number of persons holding a status */
+	LM_NUM_PLANS
+} LmPlanId;
+
+typedef enum LmKeyConv
+{
+	LM_KEY_CONV_NONE,			/* same type, or binary-compatible */
+	LM_KEY_CONV_FUNC,			/* a cast function (int4 -> int8) */
+	LM_KEY_CONV_IO				/* through text */
+} LmKeyConv;
+
+/* The managed pair, as resolved from lead_mgmt.registration. */
+typedef struct LmLayout
+{
+	/* company table */
+	Oid			company_relid;
+	Oid			company_pk_index;
+	Oid			company_owner;
+	AttrNumber	company_key_attno;
+	AttrNumber	category_attno;
+	Oid			company_key_type;
+	Oid			company_key_collation;
+	int16		company_key_typlen;
+	bool		company_key_byval;
+	RegProcedure company_key_eqproc;	/* btree equality of the key */
+	FmgrInfo	key_eq;
+	FmgrInfo	key_out;
+
+	/* person table */
+	Oid			person_relid;
+	Oid			person_owner;
+	Oid			person_company_type;
+
+	/* whether every trigger of manage() is in place (else: not managed yet) */
+	bool		rules_installed;
+
+	/* person's company column -> company key type */
+	LmKeyConv	key_conv;
+	FmgrInfo	key_conv_func;
+	FmgrInfo	person_key_out;
+	FmgrInfo	key_in;
+	Oid			key_in_ioparam;
+
+	/* names for generated SQL and messages */
+	char	   *company_qname;
+	char	   *person_qname;
+	char	   *company_key_q;
+	char	   *category_q;
+	char	   *person_company_q;	/* as compared with a company key */
+	char	   *person_key_q;
+	char	   *status_q;
+	char	   *label_q;		/* NULL when not configured */
+	char	   *key_eq_op;		/* OPERATOR(schema.=) for key = person column */
+
+	SPIPlanPtr	plans[LM_NUM_PLANS];
+} LmLayout;
+
+typedef enum LmTableRole
+{
+	LM_ROLE_COMPANY,
+	LM_ROLE_PERSON
+} LmTableRole;
+
+/*
+ * The columns of one relation a trigger fires on, resolved by name in that
+ * relation (its column numbers need not be those of the registered table).
+ */
+typedef struct LmRelLayout
+{
+	Oid			relid;			/* hash key */
+	LmTableRole role;
+	bool		valid;
+	LmLayout   *pair;
+	AttrNumber	key_attno;		/* company: key; person: person key */
+	AttrNumber	company_attno;	/* person: the company column */
+	AttrNumber	status_attno;	/* person: lead status; company: category */
+	AttrNumber	label_attno;	/* person: label column, or 0 */
+} LmRelLayout;
+
+extern LmLayout *LmGetLayout(void);
+extern LmRelLayout *LmGetRelLayout(TriggerData *trigdata, LmTableRole role,
+								   const char *funcname);
+extern LmTableRole LmTriggerRole(TriggerData *trigdata, LmTableRole fallback);
+extern void LmLayoutInvalidate(void);
+extern void LmLayoutInvalidateRel(Oid relid);
+extern void LmLayoutXactEnd(void);
+
+extern char *LmOperatorSql(Oid opoid);
+extern Oid	LmRelOwner(Oid relid);
+extern char *LmCompanyKeyText(LmLayout *layout, Datum key);
+extern Datum LmPersonCompanyKey(LmLayout *layout, Datum value);
+extern bool LmCompanyKeyEqual(LmLayout *layout, Datum a, Datum b);
+extern uint64 LmExecuteAsOwner(LmLayout *layout, LmPlanId id, Datum *values,
+							   const char *nulls);
+extern int64 LmCountAsOwner(LmLayout *layout, LmPlanId id, Datum *values);
+
+#endif							/* LEAD_MGMT_LAYOUT_H */

@@ -1,0 +1,18 @@
+/*
+ * pending.h
+ *		Persons written before their company was visible.
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ */
+#ifndef LEAD_MGMT_PENDING_H
+#define LEAD_MGMT_PENDING_H
+
+#include "layout.h"
+
+extern void LmPendingAdd(LmLayout *layout, Datum key, const char *status, bool moved);
+extern void LmPendingResolve(void);
+extern void LmPendingXactEnd(void);
+extern void LmPendingSubXactAbort(int level);
+extern void LmPendingSubXactCommit(int level);
+
+#endif							/* LEAD_MGMT_PENDING_H */
