@@ -55,7 +55,8 @@ LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
  * under a cascade context with the given event.
  */
 static void
-LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event)
+LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event,
+				bool own_query)
 {
 	LmCascadeContext saved = current;
 	const char *status = LmDefaultStatusKey();
@@ -71,7 +72,7 @@ LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event)
 		elog(ERROR, "SPI_connect failed");
 	PG_TRY();
 	{
-		(void) LmExecuteAsOwner(layout, id, values, NULL);
+		(void) LmExecuteAsOwner(layout, id, values, NULL, own_query);
 	}
 	PG_FINALLY();
 	{
@@ -82,9 +83,9 @@ LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event)
 }
 
 void
-LmCascadeFillEmpty(LmLayout *layout, Datum company_key, LmEvent event)
+LmCascadeFillEmpty(LmLayout *layout, Datum company_key, LmEvent event, bool own_query)
 {
-	LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, event);
+	LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, event, own_query);
 	LmSinkFlush();
 }
 
@@ -108,7 +109,7 @@ LmCascadeCompany(LmLayout *layout, Datum company_key, bool was_enabled,
 		/* B2 restore: held values show again; empty ones get the default */
 		LmSinkRecordSet(LM_EVENT_SHOWN,
 						LmCountAsOwner(layout, LM_PLAN_COUNT_HELD, values));
-		LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, LM_EVENT_ENTERED);
+		LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, LM_EVENT_ENTERED, false);
 	}
 	else
 	{
@@ -116,7 +117,7 @@ LmCascadeCompany(LmLayout *layout, Datum company_key, bool was_enabled,
 		values[1] = CStringGetTextDatum(LmDefaultStatusKey());
 		LmSinkRecordSet(LM_EVENT_SHOWN,
 						LmCountAsOwner(layout, LM_PLAN_COUNT_AT, values));
-		LmCascadeUpdate(layout, LM_PLAN_ENTRY_RESET, company_key, LM_EVENT_ENTERED);
+		LmCascadeUpdate(layout, LM_PLAN_ENTRY_RESET, company_key, LM_EVENT_ENTERED, false);
 	}
 	LmSinkFlush();
 }
@@ -131,7 +132,7 @@ LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(layout, LM_PLAN_COMPANIES_OF_CATEGORY, &arg, NULL);
+	n = LmExecuteAsOwner(layout, LM_PLAN_COMPANIES_OF_CATEGORY, &arg, NULL, false);
 	companies = SPI_tuptable;
 	for (i = 0; i < n; i++)
 	{

@@ -726,10 +726,13 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
  * see every row, whoever triggered them.  Under REPEATABLE READ and
  * SERIALIZABLE the statement sees the latest committed rows and fails with a
  * serialization error where those differ from the transaction's snapshot,
- * instead of missing rows.  The caller is connected to SPI.
+ * instead of missing rows.  The statement's AFTER triggers join those of the
+ * statement that fired us, unless own_query says there is none (at commit).
+ * The caller is connected to SPI.
  */
 uint64
-LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls)
+LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls,
+				 bool own_query)
 {
 	Oid			save_userid;
 	int			save_sec_context;
@@ -744,10 +747,10 @@ LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls)
 
 		if (IsolationUsesXactSnapshot())
 			ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
-									   GetTransactionSnapshot(), false, false, 0);
+									   GetTransactionSnapshot(), false, own_query, 0);
 		else
 			ret = SPI_execute_snapshot(plan, values, nulls, InvalidSnapshot,
-									   InvalidSnapshot, false, false, 0);
+									   InvalidSnapshot, false, own_query, 0);
 	}
 	PG_FINALLY();
 	{
@@ -770,7 +773,7 @@ LmCountAsOwner(LmLayout *l, LmPlanId id, Datum *values)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (LmExecuteAsOwner(l, id, values, NULL) == 1)
+	if (LmExecuteAsOwner(l, id, values, NULL, false) == 1)
 		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	return n;

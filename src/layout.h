@@ -124,7 +124,7 @@ extern char *LmCompanyKeyText(LmLayout *layout, Datum key);
 extern Datum LmPersonCompanyKey(LmLayout *layout, Datum value);
 extern bool LmCompanyKeyEqual(LmLayout *layout, Datum a, Datum b);
 extern uint64 LmExecuteAsOwner(LmLayout *layout, LmPlanId id, Datum *values,
-							   const char *nulls);
+							   const char *nulls, bool own_query);
 extern int64 LmCountAsOwner(LmLayout *layout, LmPlanId id, Datum *values);
 
 #endif							/* LEAD_MGMT_LAYOUT_H */

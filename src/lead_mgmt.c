@@ -240,9 +240,9 @@ LmGetOids(void)
 		lm_oids.status_transition = get_relname_relid("status_transition", ns);
 		lm_oids.registration = get_relname_relid("registration", ns);
 		lm_oids.settle_marker = get_relname_relid("settle_marker", ns);
+		/* settle_marker may be missing while ALTER EXTENSION ... UPDATE runs */
 		if (!OidIsValid(lm_oids.category) || !OidIsValid(lm_oids.lead_status) ||
-			!OidIsValid(lm_oids.status_transition) || !OidIsValid(lm_oids.registration) ||
-			!OidIsValid(lm_oids.settle_marker))
+			!OidIsValid(lm_oids.status_transition) || !OidIsValid(lm_oids.registration))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("the catalogs of lead_mgmt are incomplete"),

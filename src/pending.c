@@ -85,6 +85,11 @@ LmQueueSettle(void)
 {
 	if (marker_level > 0)
 		return;
+	if (!OidIsValid(LmGetOids()->settle_marker))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table lead_mgmt.settle_marker does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION lead_mgmt UPDATE;")));
 	LmMarkerExecute("INSERT INTO lead_mgmt.settle_marker DEFAULT VALUES", 0, NULL, NULL,
 					SPI_OK_INSERT);
 	marker_level = GetCurrentTransactionNestLevel();
@@ -120,7 +125,7 @@ LmPendingAdd(LmLayout *layout, Datum key, const char *status, bool moved)
  * Companies still not visible stay pending.
  */
 void
-LmPendingResolve(void)
+LmPendingResolve(bool at_commit)
 {
 	LmLayout   *layout;
 	LmPending  *todo;
@@ -152,7 +157,7 @@ LmPendingResolve(void)
 		}
 		if (state.lead_enabled)
 			LmCascadeFillEmpty(layout, p->key,
-							   p->moved ? LM_EVENT_ENTERED : LM_EVENT_CREATED);
+							   p->moved ? LM_EVENT_ENTERED : LM_EVENT_CREATED, at_commit);
 		else if (p->status_given)
 			LmRefuseHidden(layout, p->status, p->key);
 	}
@@ -172,7 +177,7 @@ lm_settle_pending(PG_FUNCTION_ARGS)
 	LmCheckTriggerContext(fcinfo, "settle_pending", false, true);
 	marker_level = 0;
 	if (LmRulesActive())
-		LmPendingResolve();
+		LmPendingResolve(true);
 	/* the marker has done its work */
 	tid[0] = PointerGetDatum(&trigdata->tg_trigtuple->t_self);
 	LmMarkerExecute("DELETE FROM ONLY lead_mgmt.settle_marker WHERE ctid OPERATOR(pg_catalog.=) $1",

@@ -10,7 +10,7 @@
 #include "layout.h"
 
 extern void LmPendingAdd(LmLayout *layout, Datum key, const char *status, bool moved);
-extern void LmPendingResolve(void);
+extern void LmPendingResolve(bool at_commit);
 extern void LmPendingXactEnd(void);
 extern void LmPendingSubXactAbort(int level);
 extern void LmPendingSubXactCommit(int level);

@@ -253,7 +253,7 @@ lm_resolve_pending(PG_FUNCTION_ARGS)
 	LmCheckTriggerContext(fcinfo, "resolve_pending", false, false);
 	LmHiddenReport();
 	if (LmRulesActive())
-		LmPendingResolve();
+		LmPendingResolve(false);
 	LmSinkFlush();
 	return PointerGetDatum(NULL);
 }

@@ -308,6 +308,10 @@ COMMENT ON FUNCTION lead_mgmt.unmanage() IS
 
 -- manage() and unmanage() check themselves that the caller is a superuser or
 -- a member of lead_mgmt_admin and owns the tables, and say which is missing.
+REVOKE ALL ON FUNCTION lead_mgmt.manage(regclass, regclass, name, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION lead_mgmt.unmanage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lead_mgmt.manage(regclass, regclass, name, name, name, name, name) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION lead_mgmt.unmanage() TO PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Labels in the session's language (setting lead_mgmt.language, default en)
