@@ -183,7 +183,11 @@ LmCatalogFill(LmCatalogCache *c)
 		elog(ERROR, "SPI_connect failed");
 
 	/* categories */
-	LmCatalogQuery("SELECT key, category_group::pg_catalog.text, enable_lead_status, deleted"
+	/*
+	 * Lead-enabled is the flag alone: the CHECK constraint of rule C1 keeps
+	 * it off outside group potential_customer.
+	 */
+	LmCatalogQuery("SELECT key, enable_lead_status, deleted"
 				   "  FROM lead_mgmt.category ORDER BY rank, key");
 	old = MemoryContextSwitchTo(cxt);
 	initStringInfo(&list);
@@ -193,15 +197,13 @@ LmCatalogFill(LmCatalogCache *c)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		char	   *key = LmGetText(tup, desc, 1);
-		char	   *group = LmGetText(tup, desc, 2);
 		LmCategory *entry;
 
 		if (key == NULL || strlen(key) >= LM_KEY_LEN)
 			continue;
 		entry = hash_search(c->categories, key, HASH_ENTER, NULL);
-		entry->deleted = LmGetBool(tup, desc, 4);
-		strlcpy(entry->group, group ? group : "", sizeof(entry->group));
-		entry->lead_enabled = LmGetBool(tup, desc, 3) && LmIsLeadGroup(group);
+		entry->deleted = LmGetBool(tup, desc, 3);
+		entry->lead_enabled = LmGetBool(tup, desc, 2);
 		if (!entry->deleted)
 		{
 			old = MemoryContextSwitchTo(cxt);

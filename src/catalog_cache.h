@@ -13,9 +13,8 @@
 typedef struct LmCategory
 {
 	char		key[LM_KEY_LEN];
-	bool		lead_enabled;	/* group potential_customer and flag on */
+	bool		lead_enabled;	/* enable_lead_status (C1: only in potential_customer) */
 	bool		deleted;
-	char		group[32];
 } LmCategory;
 
 typedef struct LmStatus

@@ -96,9 +96,8 @@ LmColGroup(HeapTuple tuple, TupleDesc desc)
 static bool
 LmCategoryTupleEnabled(HeapTuple tuple, TupleDesc desc)
 {
-	char	   *group = LmColGroup(tuple, desc);
-
-	return LmColBool(tuple, desc, "enable_lead_status") && LmIsLeadGroup(group);
+	/* the flag alone: the CHECK constraint of rule C1 keeps it to the group */
+	return LmColBool(tuple, desc, "enable_lead_status");
 }
 
 /* ---- shared checks ---- */

@@ -649,7 +649,6 @@ lm_manage(PG_FUNCTION_ARGS)
 											 " WHERE c.%s %s p.%s"
 											 "   AND k.key OPERATOR(pg_catalog.=) c.%s"
 											 "   AND k.enable_lead_status"
-											 "   AND k.category_group OPERATOR(pg_catalog.=) 'potential_customer'::lead_mgmt.category_group"
 											 "   AND p.%s IS NULL",
 											 pname, quote_identifier(status_column), cname,
 											 quote_identifier(company_key_name),

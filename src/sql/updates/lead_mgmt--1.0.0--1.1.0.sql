@@ -206,15 +206,13 @@ BEGIN ATOMIC
         $1::text);
 END;
 
--- Whether a category shows lead status (group potential_customer and flag
--- on; unknown or NULL: false)
+-- Whether a category shows lead status: its enable_lead_status flag, which
+-- rule C1 keeps to group potential_customer (unknown or NULL: false)
 CREATE OR REPLACE FUNCTION lead_mgmt.is_lead_enabled(category text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT coalesce(
-        (SELECT c.enable_lead_status
-                AND c.category_group OPERATOR(pg_catalog.=) 'potential_customer'::lead_mgmt.category_group
-           FROM lead_mgmt.category c WHERE c.key OPERATOR(pg_catalog.=) $1),
+        (SELECT c.enable_lead_status FROM lead_mgmt.category c WHERE c.key OPERATOR(pg_catalog.=) $1),
         false);
 END;
 
