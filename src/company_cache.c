@@ -240,13 +240,12 @@ LmCompanyForget(LmLayout *layout, Datum key)
 /* company keys renumbered in this transaction */
 typedef struct LmRenumber
 {
+	LmLevelNode node;			/* first: the list and the level */
 	Datum		oldkey;
 	Datum		newkey;
-	int			level;
-	struct LmRenumber *next;
 } LmRenumber;
 
-static LmRenumber *renumbers = NULL;
+static LmLevelNode *renumbers = NULL;	/* of LmRenumber */
 static MemoryContext renumber_cxt = NULL;	/* in TopTransactionContext */
 
 /*
@@ -263,9 +262,7 @@ LmCompanyNoteRenumber(LmLayout *layout, Datum oldkey, Datum newkey)
 	r = MemoryContextAlloc(renumber_cxt, sizeof(LmRenumber));
 	r->oldkey = LmCopyKey(layout, oldkey, &renumber_cxt);
 	r->newkey = LmCopyKey(layout, newkey, &renumber_cxt);
-	r->level = GetCurrentTransactionNestLevel();
-	r->next = renumbers;
-	renumbers = r;
+	LmLevelPush(&renumbers, &r->node);
 }
 
 /*
@@ -275,12 +272,16 @@ LmCompanyNoteRenumber(LmLayout *layout, Datum oldkey, Datum newkey)
 bool
 LmCompanyRenumbered(LmLayout *layout, Datum oldkey, Datum newkey)
 {
-	LmRenumber *r;
+	LmLevelNode *n;
 
-	for (r = renumbers; r != NULL; r = r->next)
+	for (n = renumbers; n != NULL; n = n->next)
+	{
+		LmRenumber *r = (LmRenumber *) n;
+
 		if (LmCompanyKeyEqual(layout, r->oldkey, oldkey) &&
 			LmCompanyKeyEqual(layout, r->newkey, newkey))
 			return true;
+	}
 	return false;
 }
 
@@ -309,25 +310,13 @@ LmCompanyXactEnd(void)
 void
 LmCompanySubXactAbort(int level)
 {
-	LmRenumber **link = &renumbers;
-
 	/* row locks taken inside the subtransaction are released */
 	company_cache_reset_pending = true;
-	while (*link != NULL)
-	{
-		if ((*link)->level >= level)
-			*link = (*link)->next;
-		else
-			link = &(*link)->next;
-	}
+	LmLevelAbort(&renumbers, level);
 }
 
 void
 LmCompanySubXactCommit(int level)
 {
-	LmRenumber *r;
-
-	for (r = renumbers; r != NULL; r = r->next)
-		if (r->level >= level)
-			r->level = level - 1;
+	LmLevelCommit(renumbers, level);
 }

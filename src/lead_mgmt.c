@@ -319,6 +319,37 @@ LmRelcacheCallback(Datum arg, Oid relid)
 	LmLayoutInvalidateRel(relid);
 }
 
+/* Add an entry at the current subtransaction level. */
+void
+LmLevelPush(LmLevelNode **head, LmLevelNode *node)
+{
+	node->level = GetCurrentTransactionNestLevel();
+	node->next = *head;
+	*head = node;
+}
+
+/* The subtransaction at level aborted: its entries go. */
+void
+LmLevelAbort(LmLevelNode **head, int level)
+{
+	while (*head != NULL)
+	{
+		if ((*head)->level >= level)
+			*head = (*head)->next;
+		else
+			head = &(*head)->next;
+	}
+}
+
+/* The subtransaction at level committed: its entries pass to its parent. */
+void
+LmLevelCommit(LmLevelNode *head, int level)
+{
+	for (; head != NULL; head = head->next)
+		if (head->level >= level)
+			head->level = level - 1;
+}
+
 /* Caches that may hold what an aborted (sub)transaction wrote. */
 static void
 LmDropUncommitted(void)

@@ -87,4 +87,19 @@ extern void LmCheckTriggerContext(FunctionCallInfo fcinfo, const char *funcname,
 /* This transaction wrote a catalog or the registration (caches may hold it). */
 extern void LmNoteCatalogWrite(void);
 
+/*
+ * An entry of a per-transaction list, made at a subtransaction level (the
+ * first member of the entry's struct): an aborted subtransaction takes its
+ * entries with it, a committed one hands them to its parent.
+ */
+typedef struct LmLevelNode
+{
+	struct LmLevelNode *next;
+	int			level;
+} LmLevelNode;
+
+extern void LmLevelPush(LmLevelNode **head, LmLevelNode *node);
+extern void LmLevelAbort(LmLevelNode **head, int level);
+extern void LmLevelCommit(LmLevelNode *head, int level);
+
 #endif							/* LEAD_MGMT_H */

@@ -35,16 +35,15 @@ PG_FUNCTION_INFO_V1(lm_settle_pending);
 
 typedef struct LmPending
 {
+	LmLevelNode node;			/* first: the list and the level */
 	Datum		key;
 	bool		status_given;
 	bool		moved;
 	char		status[LM_KEY_LEN];
-	int			level;			/* subtransaction nesting level */
-	struct LmPending *next;
 } LmPending;
 
 static MemoryContext pending_cxt = NULL;	/* in TopTransactionContext */
-static LmPending *pending = NULL;
+static LmLevelNode *pending = NULL;		/* of LmPending */
 
 /* nesting level at which this transaction queued the commit-time settle, or 0 */
 static int	marker_level = 0;
@@ -112,9 +111,7 @@ LmPendingAdd(LmLayout *layout, Datum key, const char *status, bool moved)
 	p->moved = moved;
 	if (status != NULL)
 		strlcpy(p->status, status, LM_KEY_LEN);
-	p->level = GetCurrentTransactionNestLevel();
-	p->next = pending;
-	pending = p;
+	LmLevelPush(&pending, &p->node);
 	LmQueueSettle();
 }
 
@@ -128,7 +125,7 @@ void
 LmPendingResolve(bool at_commit)
 {
 	LmLayout   *layout;
-	LmPending  *todo;
+	LmLevelNode *todo;
 
 	if (pending == NULL)
 		return;
@@ -144,15 +141,16 @@ LmPendingResolve(bool at_commit)
 	pending = NULL;
 	while (todo != NULL)
 	{
-		LmPending  *p = todo;
+		LmPending  *p = (LmPending *) todo;
 		LmCompanyState state;
 
-		todo = p->next;
+		todo = todo->next;
 		LmCompanyLookup(layout, p->key, true, &state);
 		if (!state.found)
 		{
-			p->next = pending;
-			pending = p;
+			/* still pending, at the level it was written at */
+			p->node.next = pending;
+			pending = &p->node;
 			continue;
 		}
 		if (state.lead_enabled)
@@ -197,15 +195,7 @@ LmPendingXactEnd(void)
 void
 LmPendingSubXactAbort(int level)
 {
-	LmPending **link = &pending;
-
-	while (*link != NULL)
-	{
-		if ((*link)->level >= level)
-			*link = (*link)->next;
-		else
-			link = &(*link)->next;
-	}
+	LmLevelAbort(&pending, level);
 	if (marker_level >= level)
 		marker_level = 0;
 }
@@ -213,11 +203,7 @@ LmPendingSubXactAbort(int level)
 void
 LmPendingSubXactCommit(int level)
 {
-	LmPending  *p;
-
-	for (p = pending; p != NULL; p = p->next)
-		if (p->level >= level)
-			p->level = level - 1;
+	LmLevelCommit(pending, level);
 	if (marker_level >= level)
 		marker_level = level - 1;
 }
