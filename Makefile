@@ -1,6 +1,8 @@
 # lead_mgmt — PGXS build
+# Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 EXTENSION   = lead_mgmt
-EXTVERSION  = 1.1.0
+# the version lives in the control file only
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big  = lead_mgmt
 OBJS = \
@@ -67,3 +69,8 @@ TIDY_CHECKS = -*,bugprone-*,clang-analyzer-*,-bugprone-easily-swappable-paramete
 tidy:
 	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' src/*.c -- \
 		-I$(shell $(PG_CONFIG) --includedir-server) -Isrc
+
+# release archive for PGXN, from the committed tree
+.PHONY: dist
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(EXTENSION)-$(EXTVERSION).zip HEAD

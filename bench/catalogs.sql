@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 /*
  * bench/catalogs.sql
  *		Plain copies of the lead_mgmt catalogs, for the databases that run

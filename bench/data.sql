@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 /*
  * bench/data.sql
  *		The benchmark data of one variant's database: companies of mixed

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- bench/pgbench_rows.sql: the same transaction as pgbench_statement.sql,
 -- with the lead status the rules would assign given by the client (the
 -- "same rows" baseline).  bench/data.sql gives companies with id % 10 < 4 a

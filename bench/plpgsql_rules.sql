@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 /*
  * bench/plpgsql_rules.sql
  *		The lead rules of lead_mgmt as PL/pgSQL triggers, written the way a

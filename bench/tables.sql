@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 /*
  * bench/tables.sql
  *		The CRM tables every benchmark variant writes to: the same columns,

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 --
 -- Demo data set of lead_mgmt: a small CRM with companies and their contact
 -- persons, handed to lead_mgmt.manage() and given a realistic lead history.

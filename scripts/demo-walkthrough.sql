@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 --
 -- Walkthrough of lead_mgmt on the demo CRM (scripts/demo-data.sql): the lead
 -- lifecycle, rule by rule (B1-B6), then the person list and the counts a

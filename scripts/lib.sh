@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+#
 # Shared helpers of scripts/demo, scripts/test and bench/run: install what is
 # missing, build and install the extension, run a throwaway cluster.
 #
@@ -12,6 +14,7 @@ LM_PACKAGES=(
 	"postgresql-server-dev-$LM_PG_MAJOR"
 	"postgresql-$LM_PG_MAJOR-pgtap"
 	libtap-parser-sourcehandler-pgtap-perl
+	python3-jsonschema
 	make
 	gcc
 )

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 --
 -- Catalog integrity: rules C1 and S1, key format and immutability, soft and
 -- hard deletes, shipped rows, truncation, and the cache that the triggers

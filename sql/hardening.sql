@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 --
 -- Hardening: one section per defect that was found and fixed, each asserting
 -- numbers and SQLSTATEs that would differ if the defect came back.  Every

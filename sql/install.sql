@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 --
 -- Installation: schema, types, catalogs with their shipped rows, labels,
 -- functions, settings and privileges.

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 --
 -- lead_mgmt.manage() and lead_mgmt.unmanage(): what they refuse (with the
 -- SQLSTATE, and nothing changed), and what they do with tables of every

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 --
 -- The rules hold whatever way the rows arrive: companies created in the
 -- same statement or later in the transaction, savepoints, catalogs edited

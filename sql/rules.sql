@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 --
 -- The lead rules B1-B7 and S2 on a small CRM, one rule at a time.
 --

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 # pg_dump + restore into a new database keeps the catalogs (shipped rows as
 # customised, rows of one's own), the labels, the registration and the
 # behaviour (SPEC §9), whichever order the restore loads the tables in: a

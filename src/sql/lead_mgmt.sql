@@ -2,6 +2,8 @@
  * lead_mgmt install script (edited here, copied to lead_mgmt--<version>.sql
  * by the Makefile).
  *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ *
  * Everything is created in schema lead_mgmt.  The extension never owns the
  * CRM's company and person tables: lead_mgmt.manage() attaches to them.
  */

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- Catalogs of lead_mgmt: shipped rows, labels, and the integrity rules C1
 -- and S1, key format and immutability, soft and hard deletes, protection of
 -- shipped rows, TRUNCATE and privileges.

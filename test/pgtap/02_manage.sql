@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- lead_mgmt.manage() and lead_mgmt.unmanage(): every refusal with its
 -- SQLSTATE and no trace left, success with int, bigint, uuid and text keys
 -- and with names that need quoting, reuse of existing columns, back-fill of

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- Rules on single persons: B1 (default on insert), B4 (each person on its
 -- own), B5 (status only while visible), B6 (deleted statuses), B7 (the
 -- category lives on the company), S2 (transition rules), and the refusals

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- When a status turns visible or hidden: rule B2 (the default, or the
 -- retained status under lead_mgmt.reentry = restore) and rule B3 (nothing
 -- changes on hide), each by the three ways: the company's category changes,

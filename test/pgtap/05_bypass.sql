@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- Rule X1: lead_mgmt.enforce = off lets a superuser or a member of
 -- lead_mgmt_admin load data without the rules; ordinary roles cannot turn
 -- it off, and the rules are back in force after RESET.

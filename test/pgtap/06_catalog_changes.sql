@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- Catalog edits take effect at once in the same session and transaction:
 -- new, deleted and restored statuses and categories, a moved default,
 -- toggled flags and transition rules; edits rolled back to a savepoint are

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- ALTER TABLE on the managed tables between statements: unrelated columns
 -- dropped, added, re-added, retyped and renamed, table rewrites; the rules
 -- keep working.  Renaming a managed column is reported, not guessed.

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- A hostile search_path: look-alike catalogs, functions and operators in
 -- public (and in pg_temp), with pg_catalog searched last.  The rules, the
 -- catalog guards, manage() and the label functions behave as always.

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- Row-level security on the person table: the cascades of rule B2 reach
 -- persons the user who changes a company or a category cannot see, and the
 -- catalog guards see every holder.

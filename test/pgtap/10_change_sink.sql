@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- The change sink: every status change of every path goes through it, with
 -- its event (SPEC H1's events).  A scripted lifecycle (insert, set, hide by
 -- a category change, re-show, moves, a catalog flip in both directions,

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- The administrator turns lead status of the prospect category on or off
 -- (rules B2, B3 by catalog change), looks the result over before committing,
 -- and comes back a moment later.

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- A sales rep adds a contact to a prospect company, then takes a moment
 -- before the next one (rule B1).  Unlike the writers, these sessions sit idle
 -- between transactions, so they come back to a catalog the administrator

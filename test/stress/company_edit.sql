@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- A company form is saved: its other columns first, then its category, in
 -- one transaction.
 \set cid random(1, :companies)

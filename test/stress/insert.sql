@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- Two persons join random companies in one transaction (rule B1).
 \set c1 random(1, :companies)
 \set c2 random(1, :companies)

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- The same under REPEATABLE READ: serialization failures are retried.
 \set c1 random(1, :companies)
 \set c2 random(1, :companies)

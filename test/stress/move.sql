@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- A person moves to a random company (rules B2, B3).
 \set pid random(1, :maxperson)
 \set cid random(1, :companies)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 # Multi-client pgbench run over a managed company/person pair (SPEC §9).
 #
 # Writers insert persons into random companies (also under REPEATABLE READ),

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- Schema and data of the multi-client run (test/stress/run.sh).
 -- Variables: companies, persons.
 CREATE EXTENSION lead_mgmt;

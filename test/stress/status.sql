@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- A visible status changes (rule B4).  The person is picked as visible in the
 -- same statement; a category change that commits between that read and the
 -- trigger's own check hides the status, and B5 refuses it (23L01): that, and

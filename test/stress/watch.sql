@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
 -- Taken while the clients run: every committed state must satisfy the
 -- invariant, so one snapshot without it is a violation.
 INSERT INTO stress.violation (at, person_id, company_id, category)
