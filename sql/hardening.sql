@@ -319,8 +319,85 @@ UPDATE hc.company SET category = 'customer' WHERE code = 'acme';
 SELECT id, company_code, lead_status FROM hc.person ORDER BY id;
 UPDATE hc.person SET lead_status = 'contacting' WHERE id = 2;
 \echo :LAST_ERROR_SQLSTATE
+-- a key deleted and inserted again in another spelling is looked up afresh
+BEGIN;
+INSERT INTO hc.company (code, name, category) VALUES ('BOLT', 'Bolt AS', 'customer');
+INSERT INTO hc.person (id, company_code, name) VALUES (4, 'BOLT', 'Dag');
+DELETE FROM hc.person WHERE id = 4;
+DELETE FROM hc.company WHERE code = 'BOLT';
+INSERT INTO hc.company (code, name, category) VALUES ('bolt', 'Bolt AS', 'lead');
+INSERT INTO hc.person (id, company_code, name) VALUES (5, 'BOLT', 'Eva');
+SELECT id, company_code, lead_status FROM hc.person WHERE id = 5;
+COMMIT;
 SELECT lead_mgmt.unmanage();
 DROP SCHEMA hc CASCADE;
+
+--------------------------------------------------------------------------
+-- defect: pending persons (deferred foreign key) settled inside a
+-- savepoint that rolls back are forgotten; a pending move keeps a retained
+-- status that rule B2 (reset) replaces
+--------------------------------------------------------------------------
+CREATE SCHEMA hd;
+CREATE TABLE hd.company (id int PRIMARY KEY, name text);
+CREATE TABLE hd.person (id int PRIMARY KEY,
+                        company_id int REFERENCES hd.company DEFERRABLE INITIALLY DEFERRED, name text);
+CREATE INDEX ON hd.person (company_id);
+SELECT lead_mgmt.manage('hd.company', 'hd.person', label_column => 'name');
+-- B1: the company is created in a savepoint that rolls back, then again
+BEGIN;
+INSERT INTO hd.person (id, company_id, name) VALUES (1, 10, 'Ada');
+SAVEPOINT s;
+INSERT INTO hd.company (id, name, category) VALUES (10, 'Ten AS', 'lead');
+ROLLBACK TO s;
+INSERT INTO hd.company (id, name, category) VALUES (10, 'Ten AS', 'lead');
+COMMIT;
+SELECT id, company_id, lead_status FROM hd.person WHERE id = 1;
+-- B5: a status given for a company that turns out a customer, settled in a
+-- savepoint that rolls back, is refused at commit all the same
+BEGIN;
+INSERT INTO hd.person (id, company_id, name, lead_status) VALUES (2, 20, 'Bo', 'contacting');
+SAVEPOINT s;
+INSERT INTO hd.company (id, name, category) VALUES (20, 'Twenty AS', 'customer');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK TO s;
+INSERT INTO hd.company (id, name, category) VALUES (20, 'Twenty AS', 'customer');
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS persons_2 FROM hd.person WHERE id = 2;
+-- B2 (reset): a person with a retained status moves into a lead company
+-- created later in the transaction: Open, as for a direct move
+INSERT INTO hd.company (id, name, category) VALUES (30, 'Thirty AS', 'lead');
+INSERT INTO hd.person (id, company_id, name, lead_status) VALUES (3, 30, 'Cid', 'contacting');
+UPDATE hd.company SET category = 'customer' WHERE id = 30;
+BEGIN;
+UPDATE hd.person SET company_id = 40 WHERE id = 3;
+INSERT INTO hd.company (id, name, category) VALUES (40, 'Forty AS', 'lead');
+SELECT * FROM lead_mgmt.transaction_changes();
+COMMIT;
+SELECT id, company_id, lead_status FROM hd.person WHERE id = 3;
+SELECT lead_mgmt.unmanage();
+DROP SCHEMA hd CASCADE;
+
+--------------------------------------------------------------------------
+-- defect: a session that saw the pair while one of manage()'s triggers was
+-- missing keeps treating it as not managed once the trigger is back
+--------------------------------------------------------------------------
+CREATE SCHEMA hr;
+CREATE TABLE hr.company (id int PRIMARY KEY, name text);
+CREATE TABLE hr.person (id int PRIMARY KEY, company_id int REFERENCES hr.company, name text);
+CREATE INDEX ON hr.person (company_id);
+SELECT lead_mgmt.manage('hr.company', 'hr.person');
+INSERT INTO hr.company (id, name, category) VALUES (1, 'One AS', 'lead');
+SELECT pg_get_triggerdef(oid) AS company_rules FROM pg_trigger
+ WHERE tgrelid = 'hr.company'::regclass AND tgname = 'lead_mgmt_company_rules' \gset
+DROP TRIGGER lead_mgmt_company_rules ON hr.company;
+INSERT INTO hr.person (id, company_id, name) VALUES (1, 1, 'Ada');
+\echo :LAST_ERROR_SQLSTATE
+:company_rules;
+INSERT INTO hr.person (id, company_id, name) VALUES (1, 1, 'Ada');
+SELECT id, lead_status FROM hr.person;
+SELECT lead_mgmt.unmanage();
+DROP SCHEMA hr CASCADE;
 
 -- (TRUNCATE, continued) while no person table references lead_status, the
 -- cascade reaches lead_mgmt's refusal of lead_status itself

@@ -34,6 +34,9 @@ typedef struct LmCascadeContext
 
 static LmCascadeContext current = {false, LM_EVENT_NONE, (Datum) 0, NULL};
 
+static void LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
+						 LmEvent event, bool own_query);
+
 bool
 LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
 				 bool status_null, LmEvent *event)
@@ -58,12 +61,24 @@ static void
 LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event,
 				bool own_query)
 {
-	LmCascadeContext saved = current;
-	const char *status = LmDefaultStatusKey();
 	Datum		values[2];
 
 	values[0] = company_key;
-	values[1] = CStringGetTextDatum(status);
+	values[1] = CStringGetTextDatum(LmDefaultStatusKey());
+	LmCascadeRun(layout, id, values, company_key, event, own_query);
+}
+
+/*
+ * Run a statement that sets the default status on persons of one company,
+ * under a cascade context with the given event.
+ */
+static void
+LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
+			 LmEvent event, bool own_query)
+{
+	LmCascadeContext saved = current;
+	const char *status = LmDefaultStatusKey();
+
 	current.active = true;
 	current.event = event;
 	current.company_key = company_key;
@@ -82,10 +97,19 @@ LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event,
 	SPI_finish();
 }
 
+/*
+ * One person of a company gets the default status, as the given event.
+ */
 void
-LmCascadeFillEmpty(LmLayout *layout, Datum company_key, LmEvent event, bool own_query)
+LmCascadePerson(LmLayout *layout, Datum person_key, Datum company_key, LmEvent event,
+				bool own_query)
 {
-	LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, event, own_query);
+	Datum		values[3];
+
+	values[0] = person_key;
+	values[1] = company_key;
+	values[2] = CStringGetTextDatum(LmDefaultStatusKey());
+	LmCascadeRun(layout, LM_PLAN_PERSON_SET, values, company_key, event, own_query);
 	LmSinkFlush();
 }
 

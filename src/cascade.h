@@ -16,12 +16,9 @@
 extern void LmCascadeCompany(LmLayout *layout, Datum company_key,
 							 bool was_enabled, bool now_enabled);
 
-/*
- * Persons of a company without status get the default, as the given event;
- * own_query when no statement is running (at commit).
- */
-extern void LmCascadeFillEmpty(LmLayout *layout, Datum company_key, LmEvent event,
-							   bool own_query);
+/* One person of a company gets the default, as the given event. */
+extern void LmCascadePerson(LmLayout *layout, Datum person_key, Datum company_key,
+							LmEvent event, bool own_query);
 
 /* A category changed side: every company of it, one company key at a time. */
 extern void LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled);

@@ -234,7 +234,11 @@ LmCompanyForget(LmLayout *layout, Datum key)
 	if (company_cache == NULL || company_cache->members == 0 ||
 		company_cache_layout != layout || company_cache_reset_pending)
 		return;
-	(void) lmcc_delete(company_cache, key);
+	/* the cache compares bytes: other spellings of an equal key need a reset */
+	if (layout->company_key_binary)
+		(void) lmcc_delete(company_cache, key);
+	else
+		LmCompanyCacheReset();
 }
 
 /* company keys renumbered in this transaction */

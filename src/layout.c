@@ -32,6 +32,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -44,6 +45,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "layout.h"
 
@@ -131,7 +133,8 @@ LmLayoutInvalidateRel(Oid relid)
 {
 	LmRelLayout *rl;
 
-	if (layout != NULL && layout_managed &&
+	/* also while not managed: a trigger of manage() may just be restored */
+	if (layout != NULL &&
 		(relid == layout->company_relid || relid == layout->person_relid))
 		LmLayoutInvalidate();
 	else if (rel_layouts != NULL &&
@@ -330,6 +333,10 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	l->person_relid = reg->person_relid;
 	crel = LmOpenManaged(reg->company_relid, "company");
 	prel = LmOpenManaged(reg->person_relid, "person");
+	old = MemoryContextSwitchTo(cxt);
+	l->company_qname = LmRelQualifiedName(crel);
+	l->person_qname = LmRelQualifiedName(prel);
+	MemoryContextSwitchTo(old);
 
 	/* managed only once manage()'s triggers are in place (a restore adds them last) */
 	l->rules_installed =
@@ -343,7 +350,20 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	l->category_attno = LmResolveColumn(crel, reg->category_column, "category", true);
 	person_company_attno = LmResolveColumn(prel, reg->company_column, "company", false);
 	(void) LmResolveColumn(prel, reg->status_column, "lead status", true);
-	(void) LmResolveColumn(prel, reg->person_key, "key", false);
+	{
+		AttrNumber	person_key_attno = LmResolveColumn(prel, reg->person_key, "key", false);
+		TypeCacheEntry *tc;
+
+		l->person_key_type = TupleDescAttr(RelationGetDescr(prel), person_key_attno - 1)->atttypid;
+		get_typlenbyval(l->person_key_type, &l->person_key_typlen, &l->person_key_byval);
+		tc = lookup_type_cache(l->person_key_type, TYPECACHE_EQ_OPR);
+		if (!OidIsValid(tc->eq_opr))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("type %s of the person key has no equality operator",
+							format_type_be(l->person_key_type))));
+		l->person_key_eq_op = MemoryContextStrdup(cxt, LmOperatorSql(tc->eq_opr));
+	}
 	l->company_key_type = TupleDescAttr(RelationGetDescr(crel), l->company_key_attno - 1)->atttypid;
 	l->person_company_type = TupleDescAttr(RelationGetDescr(prel), person_company_attno - 1)->atttypid;
 	get_typlenbyval(l->company_key_type, &l->company_key_typlen, &l->company_key_byval);
@@ -382,6 +402,12 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 		elog(ERROR, "no equality operator for the primary key of %s",
 			 LmRelQualifiedName(crel));
 	l->company_key_eqproc = get_opcode(eqop);
+	/* equal keys have equal bytes (not so for citext, numeric, bpchar) */
+	l->company_key_binary = l->company_key_byval ||
+		l->company_key_type == UUIDOID || l->company_key_type == BYTEAOID ||
+		((l->company_key_type == TEXTOID || l->company_key_type == VARCHAROID) &&
+		 get_collation_isdeterministic(OidIsValid(l->company_key_collation) ?
+									   l->company_key_collation : DEFAULT_COLLATION_OID));
 	fmgr_info_cxt(l->company_key_eqproc, &l->key_eq, cxt);
 	getTypeOutputInfo(l->company_key_type, &outfunc, &varlena);
 	fmgr_info_cxt(outfunc, &l->key_out, cxt);
@@ -435,8 +461,6 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	}
 
 	old = MemoryContextSwitchTo(cxt);
-	l->company_qname = LmRelQualifiedName(crel);
-	l->person_qname = LmRelQualifiedName(prel);
 	l->company_key_q = pstrdup(quote_identifier(reg->company_key));
 	l->category_q = pstrdup(quote_identifier(reg->category_column));
 	l->person_company_q = pstrdup(person_company_q);
@@ -549,6 +573,16 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 	LmRelLayout *rl;
 	bool		found;
 
+	if (pair == NULL && layout != NULL &&
+		(relid == layout->company_relid || relid == layout->person_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a trigger of lead_mgmt is missing on the managed tables %s and %s",
+						layout->company_qname, layout->person_qname),
+				 errdetail("lead_mgmt.manage() installs %s, %s and %s on the company table and %s and %s on the person table.",
+						   LM_TRG_COMPANY_RULES, LM_TRG_COMPANY_CASCADE, LM_TRG_COMPANY_PENDING,
+						   LM_TRG_PERSON_RULES, LM_TRG_PERSON_PENDING),
+				 errhint("Run SELECT lead_mgmt.unmanage(); and lead_mgmt.manage() again to install them.")));
 	if (pair == NULL ||
 		relid != (role == LM_ROLE_PERSON ? pair->person_relid : pair->company_relid))
 		ereport(ERROR,
@@ -642,7 +676,13 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			*nargs = 2;
 			break;
 		case LM_PLAN_COMPANIES_OF_CATEGORY:
-			appendStringInfo(&sql, "SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
+			/*
+			 * FOR UPDATE: a writer may hold a company of the category in
+			 * KEY SHARE since before the company changed to this category
+			 * (the category lock it holds is then the old one's); the flip
+			 * waits for it here.
+			 */
+			appendStringInfo(&sql, "SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 							 l->company_key_q, l->company_qname, l->category_q);
 			argtypes[0] = TEXTOID;
 			*nargs = 1;
@@ -652,6 +692,23 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 							 l->company_qname, l->category_q);
 			argtypes[0] = TEXTOID;
 			*nargs = 1;
+			break;
+		case LM_PLAN_PERSON_STATUS:
+			appendStringInfo(&sql, "SELECT %s FROM ONLY %s WHERE %s %s $1 AND $2 %s %s",
+							 l->status_q, l->person_qname, l->person_key_q, l->person_key_eq_op,
+							 l->key_eq_op, l->person_company_q);
+			argtypes[0] = l->person_key_type;
+			argtypes[1] = l->company_key_type;
+			*nargs = 2;
+			break;
+		case LM_PLAN_PERSON_SET:
+			appendStringInfo(&sql, "UPDATE ONLY %s SET %s = $3 WHERE %s %s $1 AND $2 %s %s",
+							 l->person_qname, l->status_q, l->person_key_q, l->person_key_eq_op,
+							 l->key_eq_op, l->person_company_q);
+			argtypes[0] = l->person_key_type;
+			argtypes[1] = l->company_key_type;
+			argtypes[2] = TEXTOID;
+			*nargs = 3;
 			break;
 		case LM_PLAN_STATUS_HOLDERS:
 			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
@@ -674,7 +731,7 @@ LmLayoutPlan(LmLayout *l, LmPlanId id)
 {
 	if (l->plans[id] == NULL)
 	{
-		Oid			argtypes[2];
+		Oid			argtypes[3];
 		int			nargs = 0;
 		char	   *sql = LmPlanSql(l, id, argtypes, &nargs);
 		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);

@@ -32,6 +32,8 @@ typedef enum LmPlanId
 	LM_PLAN_COMPANIES_OF_CATEGORY,	/* company keys of a category */
 	LM_PLAN_CATEGORY_USERS,		/* number of companies of a category */
 	LM_PLAN_STATUS_HOLDERS,		/* number of persons holding a status */
+	LM_PLAN_PERSON_STATUS,		/* the status of one person of one company */
+	LM_PLAN_PERSON_SET,			/* set the status of one person of one company */
 	LM_NUM_PLANS
 } LmPlanId;
 
@@ -56,6 +58,7 @@ typedef struct LmLayout
 	int16		company_key_typlen;
 	bool		company_key_byval;
 	RegProcedure company_key_eqproc;	/* btree equality of the key */
+	bool		company_key_binary; /* equal keys are equal bytes */
 	FmgrInfo	key_eq;
 	FmgrInfo	key_out;
 
@@ -63,6 +66,9 @@ typedef struct LmLayout
 	Oid			person_relid;
 	Oid			person_owner;
 	Oid			person_company_type;
+	Oid			person_key_type;
+	int16		person_key_typlen;
+	bool		person_key_byval;
 
 	/* whether every trigger of manage() is in place (else: not managed yet) */
 	bool		rules_installed;
@@ -84,6 +90,7 @@ typedef struct LmLayout
 	char	   *status_q;
 	char	   *label_q;		/* NULL when not configured */
 	char	   *key_eq_op;		/* OPERATOR(schema.=) for key = person column */
+	char	   *person_key_eq_op;	/* OPERATOR(schema.=) of the person key type */
 
 	SPIPlanPtr	plans[LM_NUM_PLANS];
 } LmLayout;

@@ -11,9 +11,14 @@
  * seen: at the end of each statement on the managed tables, and at commit,
  * by a deferred constraint trigger on lead_mgmt.settle_marker (a row there
  * is written once per transaction that has pending persons, only to queue
- * that trigger), against the committed company.  Settling applies B1 (or
- * B2 for a move) to persons without status and refuses a status given for
- * a company that is not lead-enabled (B5).
+ * that trigger), against the committed company.  Settling reads the person
+ * as it is by then and lets the same decision as for any write decide, now
+ * that the company's side is known: B1 or B2 give the default, B5 refuses a
+ * status given for a company that is not lead-enabled.
+ *
+ * An entry stays in the list once settled, marked with the subtransaction
+ * level that settled it: if that subtransaction rolls back, the entry is
+ * pending again (and an error while settling loses nothing).
  */
 #include "postgres.h"
 
@@ -22,11 +27,15 @@
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "access/htup_details.h"
 #include "cascade.h"
+#include "catalog_cache.h"
+#include "sink.h"
 #include "company_cache.h"
 #include "pending.h"
 #include "refusal.h"
@@ -35,11 +44,17 @@ PG_FUNCTION_INFO_V1(lm_settle_pending);
 
 typedef struct LmPending
 {
-	LmLevelNode node;			/* first: the list and the level */
-	Datum		key;
-	bool		status_given;
+	LmLevelNode node;			/* first: the list and the level written at */
+	int			settled;		/* level that settled it, 0 while pending */
+	Datum		key;			/* the company */
+	Datum		person;			/* the person's key */
+	bool		insert;
 	bool		moved;
-	char		status[LM_KEY_LEN];
+	bool		status_changed;
+	LmCompanySide old_side;
+	LmReentry	reentry;
+	bool		has_old_status;
+	char		old_status[LM_KEY_LEN];
 } LmPending;
 
 static MemoryContext pending_cxt = NULL;	/* in TopTransactionContext */
@@ -98,67 +113,144 @@ LmQueueSettle(void)
  * Remember a person whose company was not visible when it was written.
  */
 void
-LmPendingAdd(LmLayout *layout, Datum key, const char *status, bool moved)
+LmPendingAdd(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc, Datum company,
+			 const LmRowChange *change)
 {
+	LmLayout   *layout = rl->pair;
 	LmPending  *p;
+	MemoryContext old;
+	bool		isnull;
+	Datum		person = heap_getattr(tuple, rl->key_attno, desc, &isnull);
 
+	if (isnull)
+		return;					/* the primary key refuses it */
 	if (pending_cxt == NULL)
 		pending_cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt pending persons",
 											ALLOCSET_SMALL_SIZES);
 	p = MemoryContextAllocZero(pending_cxt, sizeof(LmPending));
-	p->key = LmCopyKey(layout, key, &pending_cxt);
-	p->status_given = (status != NULL);
-	p->moved = moved;
-	if (status != NULL)
-		strlcpy(p->status, status, LM_KEY_LEN);
+	p->key = LmCopyKey(layout, company, &pending_cxt);
+	old = MemoryContextSwitchTo(pending_cxt);
+	p->person = datumCopy(person, layout->person_key_byval, layout->person_key_typlen);
+	MemoryContextSwitchTo(old);
+	p->insert = change->insert;
+	p->moved = change->moved;
+	p->status_changed = change->status_changed;
+	p->old_side = change->old_side;
+	p->reentry = change->reentry;
+	if (change->old_status != NULL)
+	{
+		p->has_old_status = true;
+		strlcpy(p->old_status, change->old_status, LM_KEY_LEN);
+	}
 	LmLevelPush(&pending, &p->node);
 	LmQueueSettle();
 }
 
 /*
- * Settle pending persons whose company is visible by now: in a lead-enabled
- * company, persons without status get the default (B1, or B2 for a move); a
- * status given for a company that is not lead-enabled is refused (B5).
- * Companies still not visible stay pending.
+ * The person's status now, if it is still a person of the company.
+ */
+static bool
+LmPendingPersonStatus(LmLayout *layout, LmPending *p, char *status, bool *isnull)
+{
+	Datum		values[2];
+	bool		found = false;
+
+	values[0] = p->person;
+	values[1] = p->key;
+	*isnull = true;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (LmExecuteAsOwner(layout, LM_PLAN_PERSON_STATUS, values, NULL, false) > 0)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+
+		found = true;
+		if (!*isnull && !LmDatumToKey(d, status))
+			*isnull = true;
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * Settle one pending person whose company is visible now.
+ */
+static void
+LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, bool at_commit)
+{
+	LmRowChange change;
+	LmDecision	d;
+	char		status[LM_KEY_LEN];
+	bool		status_null;
+
+	/* gone, or moved on (a later write decided again) */
+	if (!LmPendingPersonStatus(layout, p, status, &status_null))
+		return;
+	memset(&change, 0, sizeof(change));
+	change.insert = p->insert;
+	change.moved = p->moved;
+	change.status_changed = p->status_changed;
+	change.old_side = p->old_side;
+	change.new_side = lead_enabled ? LM_COMPANY_ENABLED : LM_COMPANY_HIDDEN;
+	change.old_status = p->has_old_status ? p->old_status : NULL;
+	change.new_status = status_null ? NULL : status;
+	change.origin = LM_ORIGIN_USER;
+	change.reentry = p->reentry;
+	change.default_status = LmDefaultStatusKey();
+	d = LmDecide(&change);
+	switch (d.verdict)
+	{
+		case LM_VERDICT_REFUSE_HIDDEN:
+			LmRefuseHidden(layout, change.new_status, p->key);
+			break;
+		case LM_VERDICT_REFUSE_CLEAR:
+			LmRefuseClear(layout, p->key);
+			break;
+		case LM_VERDICT_DEFAULT:
+			LmCascadePerson(layout, p->person, p->key, d.event, at_commit);
+			break;
+		default:
+			/* a status the statement gave was recorded as set when written */
+			if (d.event != LM_EVENT_SET)
+				LmSinkRecordSet(d.event, 1);
+			break;
+	}
+}
+
+/*
+ * Settle pending persons whose company is visible by now.  Companies still
+ * not visible stay pending.
  */
 void
 LmPendingResolve(bool at_commit)
 {
 	LmLayout   *layout;
-	LmLevelNode *todo;
+	LmLevelNode *n;
+	bool		incremented = false;
 
-	if (pending == NULL)
-		return;
-	layout = LmGetLayout();
-	if (layout == NULL)
+	for (n = pending; n != NULL; n = n->next)
 	{
-		pending = NULL;
-		return;
-	}
-	/* make this command's own rows (a CTE's company) visible */
-	CommandCounterIncrement();
-	todo = pending;
-	pending = NULL;
-	while (todo != NULL)
-	{
-		LmPending  *p = (LmPending *) todo;
+		LmPending  *p = (LmPending *) n;
 		LmCompanyState state;
 
-		todo = todo->next;
+		if (p->settled > 0)
+			continue;
+		if (!incremented)
+		{
+			layout = LmGetLayout();
+			if (layout == NULL)
+				return;
+			/* make this command's own rows (a CTE's company) visible */
+			CommandCounterIncrement();
+			incremented = true;
+		}
 		LmCompanyLookup(layout, p->key, true, &state);
 		if (!state.found)
-		{
-			/* still pending, at the level it was written at */
-			p->node.next = pending;
-			pending = &p->node;
 			continue;
-		}
-		if (state.lead_enabled)
-			LmCascadeFillEmpty(layout, p->key,
-							   p->moved ? LM_EVENT_ENTERED : LM_EVENT_CREATED, at_commit);
-		else if (p->status_given)
-			LmRefuseHidden(layout, p->status, p->key);
+		p->settled = GetCurrentTransactionNestLevel();
+		LmPendingSettle(layout, p, state.lead_enabled, at_commit);
 	}
+	LmSinkFlush();
 }
 
 /*
@@ -195,7 +287,13 @@ LmPendingXactEnd(void)
 void
 LmPendingSubXactAbort(int level)
 {
+	LmLevelNode *n;
+
 	LmLevelAbort(&pending, level);
+	/* what the aborted subtransaction settled is pending again */
+	for (n = pending; n != NULL; n = n->next)
+		if (((LmPending *) n)->settled >= level)
+			((LmPending *) n)->settled = 0;
 	if (marker_level >= level)
 		marker_level = 0;
 }
@@ -203,7 +301,12 @@ LmPendingSubXactAbort(int level)
 void
 LmPendingSubXactCommit(int level)
 {
+	LmLevelNode *n;
+
 	LmLevelCommit(pending, level);
+	for (n = pending; n != NULL; n = n->next)
+		if (((LmPending *) n)->settled >= level)
+			((LmPending *) n)->settled = level - 1;
 	if (marker_level >= level)
 		marker_level = level - 1;
 }

@@ -7,9 +7,14 @@
 #ifndef LEAD_MGMT_PENDING_H
 #define LEAD_MGMT_PENDING_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
+
+#include "decide.h"
 #include "layout.h"
 
-extern void LmPendingAdd(LmLayout *layout, Datum key, const char *status, bool moved);
+extern void LmPendingAdd(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc,
+						 Datum company, const LmRowChange *change);
 extern void LmPendingResolve(bool at_commit);
 extern void LmPendingXactEnd(void);
 extern void LmPendingSubXactAbort(int level);

@@ -102,9 +102,7 @@ LmPersonApply(LmRelLayout *rl, LmRowChange *change, HeapTuple tuple,
 	if (d.check_transition)
 		LmCheckTransition(change->old_status, change->new_status);
 	if (d.verdict == LM_VERDICT_PENDING)
-		LmPendingAdd(layout, company,
-					 change->status_changed || change->insert ? change->new_status : NULL,
-					 change->moved);
+		LmPendingAdd(rl, tuple, desc, company, change);
 	return LmSinkApplyRow(rl, tuple, desc, &d);
 }
 
