@@ -21,7 +21,8 @@ OBJS = \
 	src/company_trigger.o \
 	src/catalog_trigger.o \
 	src/manage.o \
-	src/labels.o
+	src/labels.o \
+	src/history.o
 
 # The install script is edited as src/sql/lead_mgmt.sql and copied to the
 # versioned name at build time; the install scripts of released versions are

@@ -30,16 +30,17 @@ typedef struct LmCascadeContext
 	LmEvent		event;
 	Datum		company_key;
 	const char *status;
+	const char *category;
 } LmCascadeContext;
 
-static LmCascadeContext current = {false, LM_EVENT_NONE, (Datum) 0, NULL};
+static LmCascadeContext current = {false, LM_EVENT_NONE, (Datum) 0, NULL, NULL};
 
 static void LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
-						 LmEvent event, bool own_query);
+						 const char *category, LmEvent event, bool own_query);
 
 bool
 LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
-				 bool status_null, LmEvent *event)
+				 bool status_null, LmEvent *event, const char **category)
 {
 	char		key[LM_KEY_LEN];
 
@@ -50,6 +51,7 @@ LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
 	if (!LmCompanyKeyEqual(layout, current.company_key, company_key))
 		return false;
 	*event = current.event;
+	*category = current.category;
 	return true;
 }
 
@@ -58,14 +60,14 @@ LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
  * under a cascade context with the given event.
  */
 static void
-LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event,
-				bool own_query)
+LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, const char *category,
+				LmEvent event, bool own_query)
 {
 	Datum		values[2];
 
 	values[0] = company_key;
 	values[1] = CStringGetTextDatum(LmDefaultStatusKey());
-	LmCascadeRun(layout, id, values, company_key, event, own_query);
+	LmCascadeRun(layout, id, values, company_key, category, event, own_query);
 }
 
 /*
@@ -74,7 +76,7 @@ LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, LmEvent event,
  */
 static void
 LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
-			 LmEvent event, bool own_query)
+			 const char *category, LmEvent event, bool own_query)
 {
 	LmCascadeContext saved = current;
 	const char *status = LmDefaultStatusKey();
@@ -83,6 +85,7 @@ LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
 	current.event = event;
 	current.company_key = company_key;
 	current.status = pstrdup(status);
+	current.category = category;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PG_TRY();
@@ -101,47 +104,41 @@ LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
  * One person of a company gets the default status, as the given event.
  */
 void
-LmCascadePerson(LmLayout *layout, Datum person_key, Datum company_key, LmEvent event,
-				bool own_query)
+LmCascadePerson(LmLayout *layout, Datum person_key, Datum company_key, const char *category,
+				LmEvent event, bool own_query)
 {
 	Datum		values[3];
 
 	values[0] = person_key;
 	values[1] = company_key;
 	values[2] = CStringGetTextDatum(LmDefaultStatusKey());
-	LmCascadeRun(layout, LM_PLAN_PERSON_SET, values, company_key, event, own_query);
+	LmCascadeRun(layout, LM_PLAN_PERSON_SET, values, company_key, category, event, own_query);
 	LmSinkFlush();
 }
 
 void
-LmCascadeCompany(LmLayout *layout, Datum company_key, bool was_enabled,
-				 bool now_enabled)
+LmCascadeCompany(LmLayout *layout, Datum company_key, const char *category,
+				 bool was_enabled, bool now_enabled)
 {
-	Datum		values[2];
-
 	if (was_enabled == now_enabled)
 		return;
-	values[0] = company_key;
 	if (!now_enabled)
 	{
 		/* B3: nothing is written; every held status is now hidden */
-		LmSinkRecordSet(LM_EVENT_HIDDEN,
-						LmCountAsOwner(layout, LM_PLAN_COUNT_HELD, values));
+		(void) LmSinkCompanySet(layout, LM_EVENT_HIDDEN, company_key, category, NULL);
 	}
 	else if (lm_reentry == LM_REENTRY_RESTORE)
 	{
 		/* B2 restore: held values show again; empty ones get the default */
-		LmSinkRecordSet(LM_EVENT_SHOWN,
-						LmCountAsOwner(layout, LM_PLAN_COUNT_HELD, values));
-		LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, LM_EVENT_ENTERED, false);
+		(void) LmSinkCompanySet(layout, LM_EVENT_SHOWN, company_key, category, NULL);
+		LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, category, LM_EVENT_ENTERED, false);
 	}
 	else
 	{
 		/* B2 reset: everyone gets the default; who has it already is shown */
-		values[1] = CStringGetTextDatum(LmDefaultStatusKey());
-		LmSinkRecordSet(LM_EVENT_SHOWN,
-						LmCountAsOwner(layout, LM_PLAN_COUNT_AT, values));
-		LmCascadeUpdate(layout, LM_PLAN_ENTRY_RESET, company_key, LM_EVENT_ENTERED, false);
+		(void) LmSinkCompanySet(layout, LM_EVENT_SHOWN, company_key, category,
+								LmDefaultStatusKey());
+		LmCascadeUpdate(layout, LM_PLAN_ENTRY_RESET, company_key, category, LM_EVENT_ENTERED, false);
 	}
 	LmSinkFlush();
 }
@@ -164,7 +161,7 @@ LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled)
 		Datum		key = SPI_getbinval(companies->vals[i], companies->tupdesc, 1, &isnull);
 
 		if (!isnull)
-			LmCascadeCompany(layout, key, !now_enabled, now_enabled);
+			LmCascadeCompany(layout, key, category, !now_enabled, now_enabled);
 	}
 	SPI_finish();
 }

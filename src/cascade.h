@@ -13,12 +13,12 @@
 #include "layout.h"
 
 /* A company changes side: its persons are hidden, shown or entered. */
-extern void LmCascadeCompany(LmLayout *layout, Datum company_key,
+extern void LmCascadeCompany(LmLayout *layout, Datum company_key, const char *category,
 							 bool was_enabled, bool now_enabled);
 
 /* One person of a company gets the default, as the given event. */
 extern void LmCascadePerson(LmLayout *layout, Datum person_key, Datum company_key,
-							LmEvent event, bool own_query);
+							const char *category, LmEvent event, bool own_query);
 
 /* A category changed side: every company of it, one company key at a time. */
 extern void LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled);
@@ -28,6 +28,6 @@ extern void LmCascadeCategory(LmLayout *layout, const char *category, bool now_e
  * company and the status the cascade sets); then *event is its event.
  */
 extern bool LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
-							 bool status_null, LmEvent *event);
+							 bool status_null, LmEvent *event, const char **category);
 
 #endif							/* LEAD_MGMT_CASCADE_H */

@@ -51,6 +51,7 @@ typedef struct LmCompanyEntry
 	uint32		hash;
 	char		status;			/* used by simplehash */
 	bool		lead_enabled;
+	char		category[LM_KEY_LEN];	/* "" for none */
 } LmCompanyEntry;
 
 static inline uint32 LmKeyHash(const LmKeyInfo *info, Datum key);
@@ -208,9 +209,11 @@ LmCompanyLookup(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
 	{
 		out->found = true;
 		out->lead_enabled = entry->lead_enabled;
+		memcpy(out->category, entry->category, LM_KEY_LEN);
 		return;
 	}
 	out->found = LmCompanyProbe(layout, key, lock, category);
+	memcpy(out->category, category, LM_KEY_LEN);
 	if (out->found && lock && category[0] != '\0')
 		LmLockCategoryShared(category);
 	out->lead_enabled = out->found && category[0] != '\0' && LmCategoryEnabled(category);
@@ -221,6 +224,7 @@ LmCompanyLookup(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
 		return;
 	entry = lmcc_insert(cache, LmCopyKey(layout, key, &company_keys_cxt), &found);
 	entry->lead_enabled = out->lead_enabled;
+	memcpy(entry->category, category, LM_KEY_LEN);
 }
 
 

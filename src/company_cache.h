@@ -14,6 +14,7 @@ typedef struct LmCompanyState
 {
 	bool		found;
 	bool		lead_enabled;
+	char		category[LM_KEY_LEN];	/* "" for none */
 } LmCompanyState;
 
 extern void LmCompanyLookup(LmLayout *layout, Datum key, bool lock,

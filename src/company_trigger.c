@@ -187,7 +187,8 @@ lm_company_cascade(PG_FUNCTION_ARGS)
 	newcat = heap_getattr(trigdata->tg_newtuple, rl->status_attno, desc, &newnull);
 	key = heap_getattr(trigdata->tg_newtuple, rl->key_attno, desc, &keynull);
 	if (!keynull)
-		LmCascadeCompany(rl->pair, key, LmDatumEnabled(oldcat, oldnull, false),
+		LmCascadeCompany(rl->pair, key, newnull ? NULL : TextDatumGetCString(newcat),
+						 LmDatumEnabled(oldcat, oldnull, false),
 						 LmDatumEnabled(newcat, newnull, false));
 	return PointerGetDatum(NULL);
 }

@@ -34,6 +34,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "utils/syscache.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/parse_coerce.h"
@@ -47,6 +48,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "decide.h"
 #include "layout.h"
 
 static LmLayout *layout = NULL;
@@ -337,6 +339,25 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	l->company_qname = LmRelQualifiedName(crel);
 	l->person_qname = LmRelQualifiedName(prel);
 	MemoryContextSwitchTo(old);
+
+	/* the history table manage() creates, and the events' enum values */
+	l->history_relid = get_relname_relid("status_history", LmGetOids()->schema);
+	l->history_owner = OidIsValid(l->history_relid) ? LmRelOwner(l->history_relid) : InvalidOid;
+	l->event_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									CStringGetDatum("history_event"),
+									ObjectIdGetDatum(LmGetOids()->schema));
+	if (!OidIsValid(l->event_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("type lead_mgmt.history_event does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION lead_mgmt UPDATE;")));
+	{
+		int			e;
+
+		for (e = 0; e < 7; e++)
+			l->event_values[e] = DirectFunctionCall2(enum_in, CStringGetDatum(lm_event_names[e]),
+													 ObjectIdGetDatum(l->event_type));
+	}
 
 	/* managed only once manage()'s triggers are in place (a restore adds them last) */
 	l->rules_installed =
@@ -710,6 +731,42 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			argtypes[2] = TEXTOID;
 			*nargs = 3;
 			break;
+		case LM_PLAN_HISTORY_INSERT:
+			appendStringInfo(&sql,
+							 "INSERT INTO lead_mgmt.status_history"
+							 " (company_id, person_id, from_status, to_status, event, category,"
+							 "  changed_at, changed_by, source)"
+							 " SELECT u.c, u.p, u.f, u.t, u.e, u.k, pg_catalog.statement_timestamp(),"
+							 "        SESSION_USER, NULLIF(pg_catalog.current_setting('lead_mgmt.source', true), '')"
+							 "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+							 "                   pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+							 "        AS u (c, p, f, t, e, k)");
+			argtypes[0] = get_array_type(l->company_key_type);
+			argtypes[1] = get_array_type(l->person_key_type);
+			argtypes[2] = TEXTARRAYOID;
+			argtypes[3] = TEXTARRAYOID;
+			argtypes[4] = get_array_type(l->event_type);
+			argtypes[5] = TEXTARRAYOID;
+			*nargs = 6;
+			break;
+		case LM_PLAN_HISTORY_HELD:
+		case LM_PLAN_HISTORY_AT:
+			appendStringInfo(&sql,
+							 "INSERT INTO lead_mgmt.status_history"
+							 " (company_id, person_id, from_status, to_status, event, category,"
+							 "  changed_at, changed_by, source)"
+							 " SELECT $1, p.%s, p.%s, p.%s, $3, $2, pg_catalog.statement_timestamp(),"
+							 "        SESSION_USER, NULLIF(pg_catalog.current_setting('lead_mgmt.source', true), '')"
+							 "   FROM ONLY %s p WHERE $1 %s p.%s AND p.%s %s",
+							 l->person_key_q, l->status_q, l->status_q, l->person_qname,
+							 l->key_eq_op, l->person_company_q, l->status_q,
+							 id == LM_PLAN_HISTORY_AT ? "OPERATOR(pg_catalog.=) $4" : "IS NOT NULL");
+			argtypes[0] = l->company_key_type;
+			argtypes[1] = TEXTOID;
+			argtypes[2] = l->event_type;
+			argtypes[3] = TEXTOID;
+			*nargs = id == LM_PLAN_HISTORY_AT ? 4 : 3;
+			break;
 		case LM_PLAN_STATUS_HOLDERS:
 			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
 							 l->person_qname, l->status_q);
@@ -731,7 +788,7 @@ LmLayoutPlan(LmLayout *l, LmPlanId id)
 {
 	if (l->plans[id] == NULL)
 	{
-		Oid			argtypes[3];
+		Oid			argtypes[6];
 		int			nargs = 0;
 		char	   *sql = LmPlanSql(l, id, argtypes, &nargs);
 		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
@@ -771,6 +828,12 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
 		case LM_PLAN_COMPANIES_OF_CATEGORY:
 		case LM_PLAN_CATEGORY_USERS:
 			return l->company_owner;
+		case LM_PLAN_HISTORY_INSERT:
+			return l->history_owner;
+		case LM_PLAN_HISTORY_HELD:
+		case LM_PLAN_HISTORY_AT:
+			/* reads the persons and writes history: the history's owner */
+			return l->history_owner;
 		default:
 			return l->person_owner;
 	}

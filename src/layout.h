@@ -34,6 +34,9 @@ typedef enum LmPlanId
 	LM_PLAN_STATUS_HOLDERS,		/* number of persons holding a status */
 	LM_PLAN_PERSON_STATUS,		/* the status of one person of one company */
 	LM_PLAN_PERSON_SET,			/* set the status of one person of one company */
+	LM_PLAN_HISTORY_INSERT,		/* history rows from arrays (the sink's buffer) */
+	LM_PLAN_HISTORY_HELD,		/* history rows for persons of a company holding a status */
+	LM_PLAN_HISTORY_AT,			/* ... holding a given status */
 	LM_NUM_PLANS
 } LmPlanId;
 
@@ -91,6 +94,12 @@ typedef struct LmLayout
 	char	   *label_q;		/* NULL when not configured */
 	char	   *key_eq_op;		/* OPERATOR(schema.=) for key = person column */
 	char	   *person_key_eq_op;	/* OPERATOR(schema.=) of the person key type */
+
+	/* lead_mgmt.status_history, when manage() has created it */
+	Oid			history_relid;
+	Oid			history_owner;
+	Oid			event_type;		/* lead_mgmt.history_event */
+	Datum		event_values[7];	/* its values, by LmEvent */
 
 	SPIPlanPtr	plans[LM_NUM_PLANS];
 } LmLayout;

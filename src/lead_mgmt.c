@@ -49,7 +49,9 @@ void		_PG_init(void);
 /* settings */
 int			lm_reentry = LM_REENTRY_RESET;
 bool		lm_enforce = true;
+bool		lm_track_history = true;
 char	   *lm_language = NULL;
+char	   *lm_source = NULL;
 
 /* state */
 int			lm_catalog_internal = 0;
@@ -101,6 +103,22 @@ LmCheckEnforce(bool *newval, void **extra, GucSource source)
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 	GUC_check_errmsg("permission denied to set parameter \"lead_mgmt.enforce\" to off");
 	GUC_check_errhint("Only superusers and members of role %s may turn the lead rules off, for imports.",
+					  LM_ADMIN_ROLE);
+	return false;
+}
+
+/*
+ * Check hook of lead_mgmt.track_history: only privileged roles may turn
+ * status history off.
+ */
+static bool
+LmCheckTrackHistory(bool *newval, void **extra, GucSource source)
+{
+	if (*newval || source < PGC_S_GLOBAL || !IsTransactionState() || LmUserMayBypass())
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("permission denied to set parameter \"lead_mgmt.track_history\" to off");
+	GUC_check_errhint("Only superusers and members of role %s may turn status history off, for imports.",
 					  LM_ADMIN_ROLE);
 	return false;
 }
@@ -451,6 +469,22 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 LmCheckEnforce, LmAssignEnforce, NULL);
+
+	DefineCustomBoolVariable("lead_mgmt.track_history",
+							 "Record every change of a lead status in lead_mgmt.status_history; turning this off needs lead_mgmt_admin.",
+							 NULL,
+							 &lm_track_history,
+							 true,
+							 PGC_USERSET, 0,
+							 LmCheckTrackHistory, NULL, NULL);
+
+	DefineCustomStringVariable("lead_mgmt.source",
+							   "A label recorded in status history with this session's changes (an application's name, an import).",
+							   NULL,
+							   &lm_source,
+							   "",
+							   PGC_USERSET, 0,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("lead_mgmt");
 

@@ -22,6 +22,7 @@
  *	catalog_trigger.c	catalog integrity (C1, S1, keys, deletes)
  *	manage.c			lead_mgmt.manage() / lead_mgmt.unmanage()
  *	labels.c			the session's label language
+ *	history.c			status history: append-only guard, purge
  */
 #ifndef LEAD_MGMT_H
 #define LEAD_MGMT_H
@@ -62,7 +63,9 @@ typedef enum LmReentry
 
 extern int	lm_reentry;
 extern bool lm_enforce;
+extern bool lm_track_history;
 extern char *lm_language;
+extern char *lm_source;
 
 /* > 0 while lead_mgmt itself writes catalog rows (default moves, restore) */
 extern int	lm_catalog_internal;

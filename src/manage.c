@@ -48,6 +48,9 @@
 #include "commands/extension.h"
 #include "utils/fmgroids.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/formatting.h"
+#include "access/xact.h"
 
 #include "catalog_cache.h"
 #include "layout.h"
@@ -502,6 +505,114 @@ LmRegistrationExists(char **description)
 	return true;
 }
 
+/*
+ * lead_mgmt.status_history, created by the first manage() with the key
+ * types of the managed tables (so that it can live beside them on a
+ * distributed cluster), as the extension's owner.  A history of an earlier
+ * pair is kept when its key types fit; otherwise it is set aside under a
+ * dated name (or dropped when empty), and a new one begins.
+ */
+static void
+LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
+				AttrNumber person_key)
+{
+	Oid			ctype = get_atttype(company_relid, company_key);
+	Oid			ptype = get_atttype(person_relid, person_key);
+	Oid			history = get_relname_relid("status_history", LmGetOids()->schema);
+	char	   *ct = format_type_be_qualified(ctype);
+	char	   *pt = format_type_be_qualified(ptype);
+
+	if (OidIsValid(history))
+	{
+		Oid			hc = get_atttype(history, get_attnum(history, "company_id"));
+		Oid			hp = get_atttype(history, get_attnum(history, "person_id"));
+
+		int			ret;
+		bool		empty;
+		char	   *aside;
+
+		if (hc == ctype && hp == ptype)
+			return;
+		ret = SPI_execute("SELECT 1 FROM lead_mgmt.status_history LIMIT 1", true, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+		empty = SPI_processed == 0;
+		if (empty)
+			LmSpiExecAsOwner("DROP TABLE lead_mgmt.status_history", 0, NULL, NULL, NULL);
+		else
+		{
+			char	   *stamp = text_to_cstring(DatumGetTextPP(DirectFunctionCall2(timestamptz_to_char,
+																					  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+																					  CStringGetTextDatum("YYYYMMDD_HH24MISS"))));
+			int			n = 1;
+
+			aside = psprintf("status_history_%s", stamp);
+			while (OidIsValid(get_relname_relid(aside, LmGetOids()->schema)))
+				aside = psprintf("status_history_%s_%d", stamp, ++n);
+			LmSpiExecAsOwner(psprintf("ALTER TABLE lead_mgmt.status_history RENAME TO %s",
+									  quote_identifier(aside)), 0, NULL, NULL, NULL);
+			ereport(NOTICE,
+					(errmsg("the status history of the tables managed before is kept as lead_mgmt.%s",
+							aside),
+					 errdetail("Its keys are %s and %s; the new tables' keys are %s and %s.",
+							   format_type_be(hc), format_type_be(hp), ct, pt)));
+		}
+	}
+	LmSpiExecAsOwner(psprintf("CREATE TABLE lead_mgmt.status_history ("
+							  " seq bigint GENERATED ALWAYS AS IDENTITY (CACHE 1000),"
+							  " company_id %s NOT NULL,"
+							  " person_id %s NOT NULL,"
+							  " from_status text,"
+							  " to_status text,"
+							  " event lead_mgmt.history_event NOT NULL,"
+							  " category text,"
+							  " changed_at timestamptz NOT NULL,"
+							  " changed_by name NOT NULL,"
+							  " source text)", ct, pt), 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("CREATE INDEX ON lead_mgmt.status_history (person_id, seq)",
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("CREATE INDEX ON lead_mgmt.status_history USING brin (changed_at)",
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("CREATE TRIGGER status_history_append_only BEFORE UPDATE OR DELETE ON lead_mgmt.status_history"
+					 " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.history_guard()", 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("CREATE TRIGGER status_history_no_truncate BEFORE TRUNCATE ON lead_mgmt.status_history"
+					 " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.history_guard()", 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("REVOKE ALL ON lead_mgmt.status_history FROM PUBLIC", 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("GRANT SELECT ON lead_mgmt.status_history TO lead_mgmt_admin", 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner(psprintf("GRANT SELECT ON lead_mgmt.status_history TO %s",
+							  quote_identifier(GetUserNameFromId(GetUserId(), false))),
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("COMMENT ON TABLE lead_mgmt.status_history IS"
+					 " 'Every change of a person''s lead status, and every hide and re-show (rule H1); append-only: lead_mgmt.purge_history() removes old rows'",
+					 0, NULL, NULL, NULL);
+}
+
+/*
+ * The history starts from the statuses there are: a person whose stored
+ * status is not what the history replays to gets a row (created, or set
+ * when the history knew the person before).
+ */
+static void
+LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char *pcompany,
+			  const char *ckey, const char *category, const char *status, const char *eqop)
+{
+	LmSpiExecAsOwner(psprintf("INSERT INTO lead_mgmt.status_history"
+							  " (company_id, person_id, from_status, to_status, event, category,"
+							  "  changed_at, changed_by, source)"
+							  " SELECT p.%s, p.%s, h.to_status, p.%s,"
+							  "        CASE WHEN h.seq IS NULL THEN 'created' ELSE 'set' END::lead_mgmt.history_event,"
+							  "        c.%s, pg_catalog.statement_timestamp(), SESSION_USER, 'lead_mgmt.manage()'"
+							  "   FROM ONLY %s p"
+							  "   LEFT JOIN ONLY %s c ON c.%s %s p.%s"
+							  "   LEFT JOIN LATERAL (SELECT x.seq, x.to_status FROM lead_mgmt.status_history x"
+							  "                       WHERE x.person_id OPERATOR(pg_catalog.=) p.%s"
+							  "                       ORDER BY x.seq DESC LIMIT 1) h ON true"
+							  "  WHERE p.%s IS NOT NULL AND p.%s IS DISTINCT FROM h.to_status",
+							  pcompany, pkey, status, category, pname, cname, ckey, eqop, pcompany,
+							  pkey, status, status),
+					 0, NULL, NULL, NULL);
+}
+
 /* NULL arguments of manage(): name the first. */
 static void
 LmCheckManageArgs(FunctionCallInfo fcinfo)
@@ -726,6 +837,12 @@ lm_manage(PG_FUNCTION_ARGS)
 	}
 	LmNoteCatalogWrite();
 	LmLayoutInvalidate();
+
+	LmEnsureHistory(company_relid, company_key[0], person_relid, person_id);
+	LmSeedHistory(pname, cname, quote_identifier(person_id_name),
+				  quote_identifier(person_company_name), quote_identifier(company_key_name),
+				  quote_identifier(category_column), quote_identifier(status_column),
+				  LmOperatorSql(pf_eq_op));
 
 	if (!LmHasIndexOn(person_relid, person_company))
 		ereport(NOTICE,

@@ -176,7 +176,8 @@ LmPendingPersonStatus(LmLayout *layout, LmPending *p, char *status, bool *isnull
  * Settle one pending person whose company is visible now.
  */
 static void
-LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, bool at_commit)
+LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, const char *category,
+				bool at_commit)
 {
 	LmRowChange change;
 	LmDecision	d;
@@ -207,12 +208,13 @@ LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, bool at_commi
 			LmRefuseClear(layout, p->key);
 			break;
 		case LM_VERDICT_DEFAULT:
-			LmCascadePerson(layout, p->person, p->key, d.event, at_commit);
+			LmCascadePerson(layout, p->person, p->key, category, d.event, at_commit);
 			break;
 		default:
 			/* a status the statement gave was recorded as set when written */
 			if (d.event != LM_EVENT_SET)
-				LmSinkRecordSet(d.event, 1);
+				LmSinkRecordPerson(layout, d.event, p->key, p->person,
+								   change.new_status, category);
 			break;
 	}
 }
@@ -248,7 +250,7 @@ LmPendingResolve(bool at_commit)
 		if (!state.found)
 			continue;
 		p->settled = GetCurrentTransactionNestLevel();
-		LmPendingSettle(layout, p, state.lead_enabled, at_commit);
+		LmPendingSettle(layout, p, state.lead_enabled, state.category, at_commit);
 	}
 	LmSinkFlush();
 }

@@ -46,15 +46,20 @@ LmStatusKey(Datum value, bool isnull, char *key)
 	return key;
 }
 
-/* Which side a company is on, locked FOR KEY SHARE when lock is set. */
+/*
+ * Which side a company is on, locked FOR KEY SHARE when lock is set; its
+ * category into category (LM_KEY_LEN bytes, "" for none).
+ */
 static LmCompanySide
-LmSideOf(LmLayout *layout, Datum key, bool isnull, bool lock)
+LmSideOf(LmLayout *layout, Datum key, bool isnull, bool lock, char *category)
 {
 	LmCompanyState state;
 
+	category[0] = '\0';
 	if (isnull)
 		return LM_COMPANY_NONE;
 	LmCompanyLookup(layout, key, lock, &state);
+	memcpy(category, state.category, LM_KEY_LEN);
 	if (!state.found)
 		return LM_COMPANY_UNSEEN;
 	return state.lead_enabled ? LM_COMPANY_ENABLED : LM_COMPANY_HIDDEN;
@@ -75,7 +80,7 @@ LmWithStatus(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc, Datum status, boo
  */
 static HeapTuple
 LmPersonApply(LmRelLayout *rl, LmRowChange *change, HeapTuple tuple,
-			  HeapTuple keep, TupleDesc desc, Datum company)
+			  HeapTuple keep, TupleDesc desc, Datum company, const char *category)
 {
 	LmLayout   *layout = rl->pair;
 	LmDecision	d;
@@ -103,7 +108,8 @@ LmPersonApply(LmRelLayout *rl, LmRowChange *change, HeapTuple tuple,
 		LmCheckTransition(change->old_status, change->new_status);
 	if (d.verdict == LM_VERDICT_PENDING)
 		LmPendingAdd(rl, tuple, desc, company, change);
-	return LmSinkApplyRow(rl, tuple, desc, &d);
+	return LmSinkApplyRow(rl, tuple, desc, &d, company,
+						  change->insert ? NULL : change->old_status, category);
 }
 
 /*
@@ -119,6 +125,7 @@ LmPersonInsert(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc)
 	Datum		company = heap_getattr(tuple, rl->company_attno, desc, &company_null);
 	Datum		status = heap_getattr(tuple, rl->status_attno, desc, &status_null);
 	char		key[LM_KEY_LEN];
+	char		category[LM_KEY_LEN];
 
 	memset(&change, 0, sizeof(change));
 	change.insert = true;
@@ -129,10 +136,10 @@ LmPersonInsert(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc)
 		company = LmPersonCompanyKey(layout, company);
 	if (company_null && status_null)
 		return tuple;			/* nothing to decide */
-	change.new_side = LmSideOf(layout, company, company_null, true);
+	change.new_side = LmSideOf(layout, company, company_null, true, category);
 	return LmPersonApply(rl, &change, tuple,
 						 status_null ? tuple : LmWithStatus(rl, tuple, desc, (Datum) 0, true),
-						 desc, company);
+						 desc, company, category);
 }
 
 /*
@@ -154,6 +161,9 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	Datum		new_status = heap_getattr(newtuple, rl->status_attno, desc, &new_status_null);
 	char		old_key[LM_KEY_LEN];
 	char		new_key[LM_KEY_LEN];
+	char		category[LM_KEY_LEN];
+	char		old_category[LM_KEY_LEN];
+	const char *cascade_category = NULL;
 	bool		moved;
 
 	if (!old_company_null)
@@ -185,10 +195,11 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	/* lead_mgmt's own cascade: decided already, only the event is recorded */
 	if (change.status_changed && !moved && !new_company_null &&
 		LmCascadeOwnsRow(layout, new_company, new_status, new_status_null,
-						 &change.cascade_event))
+						 &change.cascade_event, &cascade_category))
 	{
 		change.origin = LM_ORIGIN_CASCADE;
-		return LmPersonApply(rl, &change, newtuple, newtuple, desc, new_company);
+		return LmPersonApply(rl, &change, newtuple, newtuple, desc, new_company,
+							 cascade_category);
 	}
 
 	/*
@@ -196,12 +207,12 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	 * stop being lead-enabled between our reading and the write; the one a
 	 * person leaves is only read.
 	 */
-	change.new_side = LmSideOf(layout, new_company, new_company_null, true);
+	change.new_side = LmSideOf(layout, new_company, new_company_null, true, category);
 	if (moved && change.new_side != LM_COMPANY_UNSEEN)
-		change.old_side = LmSideOf(layout, old_company, old_company_null, false);
+		change.old_side = LmSideOf(layout, old_company, old_company_null, false, old_category);
 	return LmPersonApply(rl, &change, newtuple,
 						 LmWithStatus(rl, newtuple, desc, old_status, old_status_null),
-						 desc, new_company);
+						 desc, new_company, category);
 }
 
 /*

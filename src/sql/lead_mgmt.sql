@@ -276,6 +276,55 @@ REVOKE EXECUTE ON FUNCTION
     lead_mgmt.settle_pending(), lead_mgmt.forget_dropped()
     FROM PUBLIC;
 
+CREATE FUNCTION lead_mgmt.history_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'lm_history_guard' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION lead_mgmt.history_guard() FROM PUBLIC;
+COMMENT ON FUNCTION lead_mgmt.history_guard() IS
+    'Trigger on lead_mgmt.status_history: the history is append-only';
+
+CREATE FUNCTION lead_mgmt.purge_history(before timestamptz) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'lm_purge_history'
+    LANGUAGE C VOLATILE STRICT
+    SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION lead_mgmt.purge_history(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lead_mgmt.purge_history(timestamptz) TO lead_mgmt_admin;
+COMMENT ON FUNCTION lead_mgmt.purge_history(timestamptz) IS
+    'Delete status history changed before the given time (lead_mgmt_admin only); returns the rows deleted';
+
+-- Replays history: every person whose stored status is not the status their
+-- last history row leads to (expected: none).
+CREATE FUNCTION lead_mgmt.verify_history()
+    RETURNS TABLE (person_id text, company_id text, stored_status text, replayed_status text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r lead_mgmt.registration;
+BEGIN
+    SELECT * INTO r FROM lead_mgmt.registration;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead_mgmt manages no tables'
+            USING ERRCODE = '42704', HINT = 'Call lead_mgmt.manage(company_table => ..., person_table => ...) first.';
+    END IF;
+    IF to_regclass('lead_mgmt.status_history') IS NULL THEN
+        RAISE EXCEPTION 'lead_mgmt.status_history does not exist'
+            USING ERRCODE = '42P01', HINT = 'lead_mgmt.manage() creates it.';
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT p.%1$I::text, p.%2$I::text, p.%3$I::text, h.to_status'
+        '  FROM ONLY %4$s p'
+        '  LEFT JOIN LATERAL (SELECT x.to_status FROM lead_mgmt.status_history x'
+        '                      WHERE x.person_id = p.%1$I ORDER BY x.seq DESC LIMIT 1) h ON true'
+        ' WHERE p.%3$I::text IS DISTINCT FROM h.to_status'
+        ' ORDER BY 1',
+        r.person_key, r.company_column, r.lead_status_column, r.person_table);
+END
+$$;
+REVOKE ALL ON FUNCTION lead_mgmt.verify_history() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lead_mgmt.verify_history() TO lead_mgmt_admin;
+COMMENT ON FUNCTION lead_mgmt.verify_history() IS
+    'Replay status history: the persons whose stored status differs from what their history leads to (expected: none)';
+
 -- What the current transaction changed so far, per event (the change sink's record)
 CREATE FUNCTION lead_mgmt.transaction_changes()
     RETURNS TABLE (event lead_mgmt.history_event, persons bigint)
