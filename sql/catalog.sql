@@ -149,4 +149,15 @@ SELECT key, name, description FROM lead_mgmt.lead_status WHERE key = 'open';
 DROP ROLE lm_catalog_clerk;
 DROP ROLE lm_catalog_admin;
 
+-- status history outlives unmanage() and refuses DROP EXTENSION; drop it first
+SET client_min_messages = warning;
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_catalog.pg_tables
+              WHERE schemaname = 'lead_mgmt' AND tablename LIKE 'status\_history%' LOOP
+        EXECUTE pg_catalog.format('DROP TABLE lead_mgmt.%I', t);
+    END LOOP;
+END
+$$;
 DROP EXTENSION lead_mgmt;

@@ -471,5 +471,16 @@ DROP OWNED BY lm_h_admin;
 DROP OWNED BY lm_h_clerk;
 DROP ROLE lm_h_admin;
 DROP ROLE lm_h_clerk;
+-- status history outlives unmanage() and refuses DROP EXTENSION; drop it first
+SET client_min_messages = warning;
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_catalog.pg_tables
+              WHERE schemaname = 'lead_mgmt' AND tablename LIKE 'status\_history%' LOOP
+        EXECUTE pg_catalog.format('DROP TABLE lead_mgmt.%I', t);
+    END LOOP;
+END
+$$;
 DROP EXTENSION lead_mgmt;
 DROP EXTENSION citext;

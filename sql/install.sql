@@ -127,6 +127,17 @@ SELECT p.proname, p.proconfig
 -- trigger functions refuse to be called directly
 SELECT lead_mgmt.person_rules();
 
+-- status history outlives unmanage() and refuses DROP EXTENSION; drop it first
+SET client_min_messages = warning;
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_catalog.pg_tables
+              WHERE schemaname = 'lead_mgmt' AND tablename LIKE 'status\_history%' LOOP
+        EXECUTE pg_catalog.format('DROP TABLE lead_mgmt.%I', t);
+    END LOOP;
+END
+$$;
 DROP EXTENSION lead_mgmt;
 -- the role stays: roles are cluster-wide
 SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'lead_mgmt_admin';

@@ -238,4 +238,15 @@ SELECT lead_mgmt.unmanage();
 DROP SCHEMA crm2 CASCADE;
 
 DROP ROLE lm_manage_clerk;
+-- status history outlives unmanage() and refuses DROP EXTENSION; drop it first
+SET client_min_messages = warning;
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_catalog.pg_tables
+              WHERE schemaname = 'lead_mgmt' AND tablename LIKE 'status\_history%' LOOP
+        EXECUTE pg_catalog.format('DROP TABLE lead_mgmt.%I', t);
+    END LOOP;
+END
+$$;
 DROP EXTENSION lead_mgmt;

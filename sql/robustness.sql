@@ -208,4 +208,15 @@ DROP SCHEMA crm CASCADE;
 DROP ROLE lm_rls_sales;
 DROP ROLE lm_importer;
 DROP ROLE lm_clerk;
+-- status history outlives unmanage() and refuses DROP EXTENSION; drop it first
+SET client_min_messages = warning;
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_catalog.pg_tables
+              WHERE schemaname = 'lead_mgmt' AND tablename LIKE 'status\_history%' LOOP
+        EXECUTE pg_catalog.format('DROP TABLE lead_mgmt.%I', t);
+    END LOOP;
+END
+$$;
 DROP EXTENSION lead_mgmt;

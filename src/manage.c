@@ -48,9 +48,6 @@
 #include "commands/extension.h"
 #include "utils/fmgroids.h"
 #include "utils/syscache.h"
-#include "utils/timestamp.h"
-#include "utils/formatting.h"
-#include "access/xact.h"
 
 #include "catalog_cache.h"
 #include "layout.h"
@@ -509,8 +506,8 @@ LmRegistrationExists(char **description)
  * lead_mgmt.status_history, created by the first manage() with the key
  * types of the managed tables (so that it can live beside them on a
  * distributed cluster), as the extension's owner.  A history of an earlier
- * pair is kept when its key types fit; otherwise it is set aside under a
- * dated name (or dropped when empty), and a new one begins.
+ * pair is kept when its key types fit; otherwise it is set aside as
+ * status_history_<n> (or dropped when empty), and a new one begins.
  */
 static void
 LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
@@ -541,25 +538,28 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 			LmSpiExecAsOwner("DROP TABLE lead_mgmt.status_history", 0, NULL, NULL, NULL);
 		else
 		{
-			char	   *stamp = text_to_cstring(DatumGetTextPP(DirectFunctionCall2(timestamptz_to_char,
-																					  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-																					  CStringGetTextDatum("YYYYMMDD_HH24MISS"))));
 			int			n = 1;
 
-			aside = psprintf("status_history_%s", stamp);
+			aside = psprintf("status_history_%d", n);
 			while (OidIsValid(get_relname_relid(aside, LmGetOids()->schema)))
-				aside = psprintf("status_history_%s_%d", stamp, ++n);
+				aside = psprintf("status_history_%d", ++n);
 			LmSpiExecAsOwner(psprintf("ALTER TABLE lead_mgmt.status_history RENAME TO %s",
 									  quote_identifier(aside)), 0, NULL, NULL, NULL);
 			ereport(NOTICE,
 					(errmsg("the status history of the tables managed before is kept as lead_mgmt.%s",
 							aside),
 					 errdetail("Its keys are %s and %s; the new tables' keys are %s and %s.",
-							   format_type_be(hc), format_type_be(hp), ct, pt)));
+							   format_type_be(hc), format_type_be(hp),
+							   format_type_be(ctype), format_type_be(ptype))));
 		}
 	}
+	/*
+	 * seq orders the rows of one person: numbers are drawn when the rows are
+	 * written, after the locks that order conflicting changes (no CACHE: a
+	 * cached range per backend would not follow that order).
+	 */
 	LmSpiExecAsOwner(psprintf("CREATE TABLE lead_mgmt.status_history ("
-							  " seq bigint GENERATED ALWAYS AS IDENTITY (CACHE 1000),"
+							  " seq bigint GENERATED ALWAYS AS IDENTITY,"
 							  " company_id %s NOT NULL,"
 							  " person_id %s NOT NULL,"
 							  " from_status text,"

@@ -216,6 +216,42 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 }
 
 /*
+ * With the rules off (rule X1, imports), a status written is still recorded
+ * in history (event set), so that history keeps replaying to the stored
+ * statuses; lead_mgmt.track_history = off skips that too.
+ */
+static void
+LmPersonImport(TriggerData *trigdata, HeapTuple row)
+{
+	LmRelLayout *rl;
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	bool		new_null;
+	bool		old_null = true;
+	bool		company_null;
+	Datum		new_status;
+	Datum		old_status = (Datum) 0;
+	Datum		company;
+	LmDecision	d = {LM_VERDICT_KEEP, LM_EVENT_SET, false, false};
+	char		old_key[LM_KEY_LEN];
+
+	rl = LmGetRelLayout(trigdata, LM_ROLE_PERSON, "person_rules");
+	if (!LmHistoryActive(rl->pair))
+		return;
+	new_status = heap_getattr(row, rl->status_attno, desc, &new_null);
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		old_status = heap_getattr(trigdata->tg_trigtuple, rl->status_attno, desc, &old_null);
+	if (LmTextEqual(old_status, old_null, new_status, new_null))
+		return;
+	company = heap_getattr(row, rl->company_attno, desc, &company_null);
+	if (company_null)
+		return;					/* history rows belong to a company */
+	if (old_null || !LmDatumToKey(old_status, old_key))
+		old_key[0] = '\0';
+	(void) LmSinkApplyRow(rl, row, desc, &d, LmPersonCompanyKey(rl->pair, company),
+						  old_key[0] ? old_key : NULL, NULL);
+}
+
+/*
  * BEFORE INSERT OR UPDATE OF <company>, <lead_status> ON <person>
  * FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_rules('person')
  */
@@ -236,7 +272,10 @@ lm_person_rules(PG_FUNCTION_ARGS)
 	result = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	if (!LmRulesActive())
+	{
+		LmPersonImport(trigdata, result);
 		return PointerGetDatum(result);
+	}
 
 	if (LmTriggerRole(trigdata, LM_ROLE_PERSON) != LM_ROLE_PERSON)
 		ereport(ERROR,

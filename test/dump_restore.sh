@@ -61,6 +61,8 @@ SELECT 'transition', from_status, to_status FROM lead_mgmt.status_transition ORD
 SELECT 'registration', company_table, person_table, company_column, label_column, category_fkey, lead_status_fkey FROM lead_mgmt.registration;
 SELECT 'company', id, category FROM crm.company ORDER BY id;
 SELECT 'person', id, company_id, lead_status FROM crm.person ORDER BY id;
+SELECT 'history', person_id, company_id, from_status, to_status, event, category, changed_by FROM lead_mgmt.status_history ORDER BY seq;
+SELECT 'replay', count(*) FROM lead_mgmt.verify_history();
 SQL
 }
 

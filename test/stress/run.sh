@@ -16,7 +16,8 @@
 #   (c) pgbench reports no failed transaction (serialization failures and
 #       deadlocks are retried; the only error a client tolerates is 23L01 on
 #       a status change that a concurrent category change has just hidden),
-#   (d) the operations done are counted.
+#   (d) the operations done are counted,
+#   (e) status history replays to every person's stored status.
 # Exits 1 on any violation.
 #
 # Needs PGHOST/PGPORT/PGUSER of a running cluster with lead_mgmt installed.
@@ -153,6 +154,14 @@ unknown=$(q -c "SELECT count(*) FROM crm.person p
 [ "$unknown" -eq 0 ] || violation "$unknown persons hold a status that lead_mgmt.lead_status does not know"
 defaults=$(q -c "SELECT count(*) FROM lead_mgmt.lead_status WHERE is_default AND NOT deleted")
 [ "$defaults" -eq 1 ] || violation "lead_mgmt.lead_status has $defaults default statuses"
+
+# (e) status history replays to the current state of every person (H1)
+replay=$(q -c "SELECT count(*) FROM lead_mgmt.verify_history()")
+if [ "$replay" -ne 0 ]; then
+	violation "$replay persons whose status history does not replay to their stored status"
+	q -c "SELECT * FROM lead_mgmt.verify_history() LIMIT 20"
+fi
+echo "  status history: $(q -c "SELECT count(*) FROM lead_mgmt.status_history") rows; replay differs for $replay persons"
 
 echo
 echo "final state (persons by status; visible = company lead-enabled):"

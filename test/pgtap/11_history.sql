@@ -1,0 +1,151 @@
+-- Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+--
+-- Rule H1: every change of a stored status, and every hide and re-show, is
+-- appended to lead_mgmt.status_history in the same transaction, from every
+-- path; history replays to the stored statuses (verify_history()); rolled
+-- back work leaves no row; one statement is one instant; the history is
+-- append-only; turning it off needs lead_mgmt_admin.
+BEGIN;
+SET client_min_messages = warning;
+CREATE EXTENSION lead_mgmt;
+
+SELECT plan(30);
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lm_hist_clerk') THEN
+        CREATE ROLE lm_hist_clerk;
+    END IF;
+END
+$$;
+
+CREATE SCHEMA crm;
+CREATE TABLE crm.company (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE crm.person (id int PRIMARY KEY, company_id int REFERENCES crm.company, name text NOT NULL);
+CREATE INDEX ON crm.person (company_id);
+INSERT INTO crm.company (id, name) VALUES (9, 'Early');
+ALTER TABLE crm.company ADD COLUMN category text;
+ALTER TABLE crm.person ADD COLUMN lead_status text;
+UPDATE crm.company SET category = 'lead' WHERE id = 9;
+INSERT INTO crm.person (id, company_id, name, lead_status) VALUES (90, 9, 'Before', 'qualified'), (91, 9, 'Empty', NULL);
+SELECT lead_mgmt.manage('crm.company', 'crm.person');
+GRANT SELECT, INSERT, UPDATE ON crm.company, crm.person TO lm_hist_clerk;
+GRANT USAGE ON SCHEMA crm TO lm_hist_clerk;
+
+CREATE FUNCTION pg_temp.rows(person int) RETURNS text LANGUAGE sql AS $$
+    SELECT string_agg(format('%s:%s>%s@%s', event, coalesce(from_status, '-'), coalesce(to_status, '-'),
+                             coalesce(category, '-')), ' ' ORDER BY seq)
+      FROM lead_mgmt.status_history WHERE person_id = $1
+$$;
+
+-- manage() starts the history from the statuses there are
+SELECT is(pg_temp.rows(90), 'created:->qualified@lead', 'manage(): an existing status gets a created row');
+SELECT is(pg_temp.rows(91), 'created:->open@lead', 'manage(): the back-filled default gets a created row');
+SELECT is((SELECT count(*) FROM lead_mgmt.verify_history()), 0::bigint, 'verify_history(): nothing differs after manage()');
+
+INSERT INTO crm.company (id, name, category) VALUES (1, 'Acme', 'lead'), (2, 'Bolt', 'customer'), (3, 'Cargo', 'lead');
+
+-- one statement, one instant; the source setting and the session user are recorded
+SET LOCAL lead_mgmt.source = 'crm-import';
+INSERT INTO crm.person (id, company_id, name) VALUES (1, 1, 'Ada'), (2, 1, 'Alan'), (3, 2, 'Bea');
+RESET lead_mgmt.source;
+SELECT is((SELECT count(DISTINCT changed_at) FROM lead_mgmt.status_history WHERE person_id IN (1, 2)), 1::bigint,
+    'rows of one statement share its timestamp');
+SELECT results_eq($$SELECT person_id, company_id, event::text, to_status, source, changed_by::text = session_user
+                      FROM lead_mgmt.status_history WHERE person_id IN (1, 2, 3) ORDER BY person_id$$,
+    $$VALUES (1, 1, 'created', 'open', 'crm-import', true), (2, 1, 'created', 'open', 'crm-import', true)$$,
+    'created rows carry person, company, status, source and the session user; a customer''s person has none');
+
+-- the path of one person through every event
+UPDATE crm.person SET lead_status = 'contacting' WHERE id = 1;
+UPDATE crm.company SET category = 'customer' WHERE id = 1;
+UPDATE crm.company SET category = 'mql' WHERE id = 1;
+SELECT is(pg_temp.rows(1), 'created:->open@lead set:open>contacting@lead hidden:contacting>contacting@customer entered:contacting>open@mql',
+    'set, hidden and entered (reset) rows with the category at the time');
+SELECT is(pg_temp.rows(2), 'created:->open@lead hidden:open>open@customer shown:open>open@mql',
+    'a person at the default is shown again');
+UPDATE crm.person SET company_id = 3 WHERE id = 3;
+UPDATE crm.person SET company_id = 2 WHERE id = 1;
+SELECT is(pg_temp.rows(3), 'entered:->open@lead', 'a move into a lead company: entered');
+SELECT alike(pg_temp.rows(1), '% hidden:open>open@customer', 'a move out of one: hidden');
+
+-- catalog flips, both ways
+INSERT INTO crm.company (id, name, category) VALUES (5, 'Dune', 'opportunity');
+INSERT INTO crm.person (id, company_id, name) VALUES (5, 5, 'Dora');
+UPDATE lead_mgmt.category SET enable_lead_status = true WHERE key = 'opportunity';
+UPDATE lead_mgmt.category SET enable_lead_status = false WHERE key = 'opportunity';
+SELECT is(pg_temp.rows(5), 'entered:->open@opportunity hidden:open>open@opportunity', 'a catalog flip on and off');
+
+-- restore mode
+SET LOCAL lead_mgmt.reentry = restore;
+UPDATE crm.person SET lead_status = 'qualified' WHERE id = 2;
+UPDATE crm.company SET category = 'customer' WHERE id = 1;
+UPDATE crm.company SET category = 'lead' WHERE id = 1;
+SELECT alike(pg_temp.rows(2), '% set:open>qualified@mql hidden:qualified>qualified@customer shown:qualified>qualified@lead',
+    'reentry = restore: shown with the kept value');
+RESET lead_mgmt.reentry;
+
+-- savepoints: rolled back rows are gone, released ones stay
+SAVEPOINT s;
+UPDATE crm.person SET lead_status = 'renurture' WHERE id = 2;
+UPDATE crm.company SET category = 'partner' WHERE id = 3;
+ROLLBACK TO SAVEPOINT s;
+SELECT unalike(pg_temp.rows(2), '%renurture%', 'a rolled-back status change leaves no row');
+SELECT is(pg_temp.rows(3), 'entered:->open@lead', 'a rolled-back category change leaves no row');
+SAVEPOINT s2;
+UPDATE crm.person SET lead_status = 'renurture' WHERE id = 2;
+RELEASE SAVEPOINT s2;
+SELECT alike(pg_temp.rows(2), '% set:qualified>renurture@lead', 'a released savepoint keeps its row');
+
+-- a refused statement leaves none
+SAVEPOINT s3;
+SELECT throws_ok($$UPDATE crm.person SET lead_status = 'disqualified' WHERE id IN (1, 2)$$, '23L01', NULL,
+    'a statement touching a hidden person is refused');
+ROLLBACK TO SAVEPOINT s3;
+SELECT alike(pg_temp.rows(2), '% set:qualified>renurture@lead', 'and wrote no row');
+
+-- the history replays to every stored status
+SELECT is((SELECT count(*) FROM lead_mgmt.verify_history()), 0::bigint,
+    'verify_history(): every person''s history replays to the stored status');
+
+-- an ordinary writer goes through the same path; history is not theirs to touch
+SET LOCAL ROLE lm_hist_clerk;
+INSERT INTO crm.person (id, company_id, name) VALUES (6, 3, 'Eli');
+SELECT throws_ok($$SET lead_mgmt.track_history = off$$, '42501', NULL,
+    'an ordinary role may not turn status history off');
+SELECT throws_ok($$SELECT count(*) FROM lead_mgmt.status_history$$, '42501', NULL,
+    'nor read it directly');
+SELECT throws_ok($$SELECT lead_mgmt.purge_history(now())$$, '42501', NULL,
+    'nor purge it');
+RESET ROLE;
+SELECT is(pg_temp.rows(6), 'created:->open@lead', 'the writer''s insert is recorded');
+
+-- append-only, even for its owner
+SELECT throws_ok($$UPDATE lead_mgmt.status_history SET to_status = 'qualified'$$, '42501', NULL,
+    'history rows cannot be updated');
+SELECT throws_ok($$DELETE FROM lead_mgmt.status_history$$, '42501', NULL,
+    'nor deleted');
+SELECT throws_ok($$TRUNCATE lead_mgmt.status_history$$, '42501', NULL,
+    'nor truncated');
+
+-- rules off (X1): statuses written are still recorded, as set
+SET LOCAL lead_mgmt.enforce = off;
+UPDATE crm.person SET lead_status = 'qualified' WHERE id = 1;
+RESET lead_mgmt.enforce;
+SELECT alike(pg_temp.rows(1), '% set:open>qualified@-', 'with the rules off, a written status is recorded as set');
+SELECT is((SELECT count(*) FROM lead_mgmt.verify_history()), 0::bigint, 'and history still replays');
+
+-- history off: nothing recorded, and verify_history() says who differs
+SET LOCAL lead_mgmt.track_history = off;
+UPDATE crm.person SET lead_status = 'contacting' WHERE id = 6;
+RESET lead_mgmt.track_history;
+SELECT is(pg_temp.rows(6), 'created:->open@lead', 'with history off, nothing is recorded');
+SELECT results_eq($$SELECT person_id, stored_status, replayed_status FROM lead_mgmt.verify_history()$$,
+    $$VALUES ('6', 'contacting', 'open')$$, 'verify_history() reports the person whose history differs');
+
+-- purge: lead_mgmt_admin (here a superuser) removes old rows, and says how many
+SELECT is(lead_mgmt.purge_history('-infinity'), 0::bigint, 'purge_history(): nothing before -infinity');
+SELECT ok(lead_mgmt.purge_history('infinity') > 0, 'purge_history(): every row before infinity');
+
+SELECT * FROM finish();
+ROLLBACK;
