@@ -372,10 +372,10 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	person_company_attno = LmResolveColumn(prel, reg->company_column, "company", false);
 	(void) LmResolveColumn(prel, reg->status_column, "lead status", true);
 	{
-		AttrNumber	person_key_attno = LmResolveColumn(prel, reg->person_key, "key", false);
 		TypeCacheEntry *tc;
 
-		l->person_key_type = TupleDescAttr(RelationGetDescr(prel), person_key_attno - 1)->atttypid;
+		l->person_key_attno = LmResolveColumn(prel, reg->person_key, "key", false);
+		l->person_key_type = TupleDescAttr(RelationGetDescr(prel), l->person_key_attno - 1)->atttypid;
 		get_typlenbyval(l->person_key_type, &l->person_key_typlen, &l->person_key_byval);
 		tc = lookup_type_cache(l->person_key_type, TYPECACHE_EQ_OPR);
 		if (!OidIsValid(tc->eq_opr))

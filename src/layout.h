@@ -69,6 +69,7 @@ typedef struct LmLayout
 	Oid			person_relid;
 	Oid			person_owner;
 	Oid			person_company_type;
+	AttrNumber	person_key_attno;
 	Oid			person_key_type;
 	int16		person_key_typlen;
 	bool		person_key_byval;

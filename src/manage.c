@@ -55,6 +55,7 @@
 PG_FUNCTION_INFO_V1(lm_manage);
 PG_FUNCTION_INFO_V1(lm_unmanage);
 PG_FUNCTION_INFO_V1(lm_forget_dropped);
+PG_FUNCTION_INFO_V1(lm_start_history);
 
 static char *
 LmQualifiedName(Relation rel)
@@ -594,22 +595,23 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
  */
 static void
 LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char *pcompany,
-			  const char *ckey, const char *category, const char *status, const char *eqop)
+			  const char *ckey, const char *category, const char *status, const char *eqop,
+			  const char *source)
 {
 	LmSpiExecAsOwner(psprintf("INSERT INTO lead_mgmt.status_history"
 							  " (company_id, person_id, from_status, to_status, event, category,"
 							  "  changed_at, changed_by, source)"
 							  " SELECT p.%s, p.%s, h.to_status, p.%s,"
 							  "        CASE WHEN h.seq IS NULL THEN 'created' ELSE 'set' END::lead_mgmt.history_event,"
-							  "        c.%s, pg_catalog.statement_timestamp(), SESSION_USER, 'lead_mgmt.manage()'"
+							  "        c.%s, pg_catalog.statement_timestamp(), SESSION_USER, %s"
 							  "   FROM ONLY %s p"
 							  "   LEFT JOIN ONLY %s c ON c.%s %s p.%s"
 							  "   LEFT JOIN LATERAL (SELECT x.seq, x.to_status FROM lead_mgmt.status_history x"
 							  "                       WHERE x.person_id OPERATOR(pg_catalog.=) p.%s"
 							  "                       ORDER BY x.seq DESC LIMIT 1) h ON true"
 							  "  WHERE p.%s IS NOT NULL AND p.%s IS DISTINCT FROM h.to_status",
-							  pcompany, pkey, status, category, pname, cname, ckey, eqop, pcompany,
-							  pkey, status, status),
+							  pcompany, pkey, status, category, quote_literal_cstr(source), pname, cname,
+							  ckey, eqop, pcompany, pkey, status, status),
 					 0, NULL, NULL, NULL);
 }
 
@@ -842,7 +844,8 @@ lm_manage(PG_FUNCTION_ARGS)
 	LmSeedHistory(pname, cname, quote_identifier(person_id_name),
 				  quote_identifier(person_company_name), quote_identifier(company_key_name),
 				  quote_identifier(category_column), quote_identifier(status_column),
-				  LmOperatorSql(pf_eq_op));
+				  LmOperatorSql(pf_eq_op), "lead_mgmt.manage()");
+	LmLayoutInvalidate();		/* the history table is new */
 
 	if (!LmHasIndexOn(person_relid, person_company))
 		ereport(NOTICE,
@@ -1019,4 +1022,39 @@ lm_forget_dropped(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * lead_mgmt.start_history() RETURNS void: create the status history of the
+ * managed pair if it is missing (a database upgraded from 1.0.0, or one
+ * whose history was dropped), and start it from the statuses there are.
+ */
+Datum
+lm_start_history(PG_FUNCTION_ARGS)
+{
+	LmLayout   *layout;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	LmCheckAdmin("start_history");
+	layout = LmGetLayout();
+	if (layout == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("lead_mgmt manages no tables"),
+				 errhint("Call lead_mgmt.manage(company_table => ..., person_table => ...) first.")));
+	LmCheckOwner(layout->person_relid, "person");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(save_userid, save_sec_context | SECURITY_NOFORCE_RLS);
+	LmEnsureHistory(layout->company_relid, layout->company_key_attno, layout->person_relid,
+					layout->person_key_attno);
+	LmSeedHistory(layout->person_qname, layout->company_qname, layout->person_key_q,
+				  layout->person_company_q, layout->company_key_q, layout->category_q,
+				  layout->status_q, layout->key_eq_op, "lead_mgmt.start_history()");
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	SPI_finish();
+	LmLayoutInvalidate();
+	PG_RETURN_VOID();
 }

@@ -9,7 +9,7 @@ BEGIN;
 SET client_min_messages = warning;
 CREATE EXTENSION lead_mgmt;
 
-SELECT plan(30);
+SELECT plan(34);
 
 DO $$
 BEGIN
@@ -142,6 +142,16 @@ RESET lead_mgmt.track_history;
 SELECT is(pg_temp.rows(6), 'created:->open@lead', 'with history off, nothing is recorded');
 SELECT results_eq($$SELECT person_id, stored_status, replayed_status FROM lead_mgmt.verify_history()$$,
     $$VALUES ('6', 'contacting', 'open')$$, 'verify_history() reports the person whose history differs');
+
+-- start_history(): a missing history is created and starts from the statuses there are
+DROP TABLE lead_mgmt.status_history;
+SELECT lives_ok('SELECT lead_mgmt.start_history()', 'start_history(): creates a missing history');
+SELECT results_eq($$SELECT count(*), count(*) FILTER (WHERE source = 'lead_mgmt.start_history()') FROM lead_mgmt.status_history$$,
+    $$SELECT count(lead_status), count(lead_status) FROM crm.person$$,
+    'start_history(): one row per person with a status');
+SELECT is((SELECT count(*) FROM lead_mgmt.verify_history()), 0::bigint, 'start_history(): history replays');
+UPDATE crm.person SET lead_status = 'qualified' WHERE id = 6;
+SELECT alike(pg_temp.rows(6), '% set:contacting>qualified@lead', 'and is written from then on');
 
 -- purge: lead_mgmt_admin (here a superuser) removes old rows, and says how many
 SELECT is(lead_mgmt.purge_history('-infinity'), 0::bigint, 'purge_history(): nothing before -infinity');

@@ -87,6 +87,15 @@ GRANT EXECUTE ON FUNCTION lead_mgmt.purge_history(timestamptz) TO lead_mgmt_admi
 COMMENT ON FUNCTION lead_mgmt.purge_history(timestamptz) IS
     'Delete status history changed before the given time (lead_mgmt_admin only); returns the rows deleted';
 
+CREATE FUNCTION lead_mgmt.start_history() RETURNS void
+    AS 'MODULE_PATHNAME', 'lm_start_history'
+    LANGUAGE C VOLATILE
+    SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION lead_mgmt.start_history() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lead_mgmt.start_history() TO PUBLIC;
+COMMENT ON FUNCTION lead_mgmt.start_history() IS
+    'Create the status history of the managed tables if it is missing (after an upgrade from 1.0.0), starting from the statuses there are';
+
 -- Replays history: every person whose stored status is not the status their
 -- last history row leads to (expected: none).
 CREATE FUNCTION lead_mgmt.verify_history()
