@@ -51,7 +51,7 @@ typedef struct LmCompanyEntry
 	uint32		hash;
 	char		status;			/* used by simplehash */
 	bool		lead_enabled;
-	char		category[LM_KEY_LEN];	/* "" for none */
+	int16		category;		/* into category_names, -1 for none */
 } LmCompanyEntry;
 
 static inline uint32 LmKeyHash(const LmKeyInfo *info, Datum key);
@@ -77,6 +77,36 @@ static LmKeyInfo company_key_info;
 static MemoryContext company_keys_cxt = NULL;	/* in TopTransactionContext */
 static LmLayout *company_cache_layout = NULL;
 static bool company_cache_reset_pending = false;
+
+/*
+ * Category keys seen by this backend, so that a cache entry holds a small
+ * number instead of the key (entries stay small; the table is cleared at
+ * every transaction end).  Never freed: there are few categories.
+ */
+#define LM_CATEGORY_NAMES_MAX 1024
+
+static char (*category_names)[LM_KEY_LEN] = NULL;
+static int	ncategory_names = 0;
+
+/* The number of a category key; -1 for none, -2 when the table is full. */
+static int16
+LmCategoryNumber(const char *key)
+{
+	int			i;
+
+	if (key[0] == '\0')
+		return -1;
+	for (i = 0; i < ncategory_names; i++)
+		if (strcmp(category_names[i], key) == 0)
+			return (int16) i;
+	if (ncategory_names == LM_CATEGORY_NAMES_MAX)
+		return -2;
+	if (category_names == NULL)
+		category_names = MemoryContextAlloc(TopMemoryContext,
+											LM_CATEGORY_NAMES_MAX * LM_KEY_LEN);
+	strlcpy(category_names[ncategory_names], key, LM_KEY_LEN);
+	return (int16) ncategory_names++;
+}
 
 /* The bytes of a by-reference key, detoasted. */
 static inline const char *
@@ -203,13 +233,17 @@ LmCompanyLookup(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
 	LmCompanyEntry *entry;
 	char		category[LM_KEY_LEN];
 	bool		found;
+	int16		number;
 
 	entry = lmcc_lookup(cache, key);
 	if (entry != NULL)
 	{
 		out->found = true;
 		out->lead_enabled = entry->lead_enabled;
-		memcpy(out->category, entry->category, LM_KEY_LEN);
+		if (entry->category >= 0)
+			strlcpy(out->category, category_names[entry->category], LM_KEY_LEN);
+		else
+			out->category[0] = '\0';
 		return;
 	}
 	out->found = LmCompanyProbe(layout, key, lock, category);
@@ -222,9 +256,12 @@ LmCompanyLookup(LmLayout *layout, Datum key, bool lock, LmCompanyState *out)
 	/* the probe may have processed invalidations: then do not cache */
 	if (company_cache_reset_pending || company_cache_layout != layout)
 		return;
+	number = LmCategoryNumber(category);
+	if (number == -2)
+		return;
 	entry = lmcc_insert(cache, LmCopyKey(layout, key, &company_keys_cxt), &found);
 	entry->lead_enabled = out->lead_enabled;
-	memcpy(entry->category, category, LM_KEY_LEN);
+	entry->category = number;
 }
 
 
