@@ -829,10 +829,9 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
 		case LM_PLAN_CATEGORY_USERS:
 			return l->company_owner;
 		case LM_PLAN_HISTORY_INSERT:
-			return l->history_owner;
 		case LM_PLAN_HISTORY_HELD:
 		case LM_PLAN_HISTORY_AT:
-			/* reads the persons and writes history: the history's owner */
+			/* writes history (the set plans read the persons too) */
 			return l->history_owner;
 		default:
 			return l->person_owner;
