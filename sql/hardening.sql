@@ -329,6 +329,11 @@ INSERT INTO hc.company (code, name, category) VALUES ('bolt', 'Bolt AS', 'lead')
 INSERT INTO hc.person (id, company_code, name) VALUES (5, 'BOLT', 'Eva');
 SELECT id, company_code, lead_status FROM hc.person WHERE id = 5;
 COMMIT;
+-- a person with a by-reference key leaving for no company: hidden in the
+-- company left (its history row must name that company)
+UPDATE hc.person SET company_code = NULL WHERE id = 5;
+SELECT person_id, company_id, event, from_status, to_status FROM lead_mgmt.status_history
+ WHERE person_id = 5 ORDER BY seq;
 SELECT lead_mgmt.unmanage();
 DROP SCHEMA hc CASCADE;
 

@@ -589,9 +589,10 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 }
 
 /*
- * The history starts from the statuses there are: a person whose stored
- * status is not what the history replays to gets a row (created, or set
- * when the history knew the person before).
+ * The history starts from the statuses there are: a person of a company
+ * whose stored status is not what the history replays to gets a row
+ * (created, or set when the history knew the person before).  History rows
+ * belong to a company; persons without one are not part of it.
  */
 static void
 LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char *pcompany,
@@ -609,9 +610,9 @@ LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char
 							  "   LEFT JOIN LATERAL (SELECT x.seq, x.to_status FROM lead_mgmt.status_history x"
 							  "                       WHERE x.person_id OPERATOR(pg_catalog.=) p.%s"
 							  "                       ORDER BY x.seq DESC LIMIT 1) h ON true"
-							  "  WHERE p.%s IS NOT NULL AND p.%s IS DISTINCT FROM h.to_status",
+							  "  WHERE p.%s IS NOT NULL AND p.%s IS NOT NULL AND p.%s IS DISTINCT FROM h.to_status",
 							  pcompany, pkey, status, category, quote_literal_cstr(source), pname, cname,
-							  ckey, eqop, pcompany, pkey, status, status),
+							  ckey, eqop, pcompany, pkey, pcompany, status, status),
 					 0, NULL, NULL, NULL);
 }
 

@@ -162,7 +162,7 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	char		old_key[LM_KEY_LEN];
 	char		new_key[LM_KEY_LEN];
 	char		category[LM_KEY_LEN];
-	char		old_category[LM_KEY_LEN];
+	char		old_category[LM_KEY_LEN] = "";
 	const char *cascade_category = NULL;
 	bool		moved;
 
@@ -210,9 +210,16 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	change.new_side = LmSideOf(layout, new_company, new_company_null, true, category);
 	if (moved && change.new_side != LM_COMPANY_UNSEEN)
 		change.old_side = LmSideOf(layout, old_company, old_company_null, false, old_category);
+	/*
+	 * A person who leaves for no company is hidden in the company left:
+	 * that is the company of its history row (only a refusal or that row
+	 * can follow from a NULL company).
+	 */
+	if (new_company_null)
+		memcpy(category, old_category, LM_KEY_LEN);
 	return LmPersonApply(rl, &change, newtuple,
 						 LmWithStatus(rl, newtuple, desc, old_status, old_status_null),
-						 desc, new_company, category);
+						 desc, new_company_null ? old_company : new_company, category);
 }
 
 /*

@@ -300,8 +300,10 @@ GRANT EXECUTE ON FUNCTION lead_mgmt.start_history() TO PUBLIC;
 COMMENT ON FUNCTION lead_mgmt.start_history() IS
     'Create the status history of the managed tables if it is missing (after an upgrade from 1.0.0), starting from the statuses there are';
 
--- Replays history: every person whose stored status is not the status their
--- last history row leads to (expected: none).
+-- Replays history: every person of a company whose stored status is not the
+-- status their last history row leads to (expected: none).  History rows
+-- belong to a company: a person who left for no company is last seen hidden
+-- in the company left.
 CREATE FUNCTION lead_mgmt.verify_history()
     RETURNS TABLE (person_id text, company_id text, stored_status text, replayed_status text)
     LANGUAGE plpgsql STABLE
@@ -324,7 +326,7 @@ BEGIN
         '  FROM ONLY %4$s p'
         '  LEFT JOIN LATERAL (SELECT x.to_status FROM lead_mgmt.status_history x'
         '                      WHERE x.person_id = p.%1$I ORDER BY x.seq DESC LIMIT 1) h ON true'
-        ' WHERE p.%3$I::text IS DISTINCT FROM h.to_status'
+        ' WHERE p.%2$I IS NOT NULL AND p.%3$I::text IS DISTINCT FROM h.to_status'
         ' ORDER BY 1',
         r.person_key, r.company_column, r.lead_status_column, r.person_table);
 END
