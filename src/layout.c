@@ -137,7 +137,8 @@ LmLayoutInvalidateRel(Oid relid)
 
 	/* also while not managed: a trigger of manage() may just be restored */
 	if (layout != NULL &&
-		(relid == layout->company_relid || relid == layout->person_relid))
+		(relid == layout->company_relid || relid == layout->person_relid ||
+		 relid == layout->history_relid))
 		LmLayoutInvalidate();
 	else if (rel_layouts != NULL &&
 			 (rl = hash_search(rel_layouts, &relid, HASH_FIND, NULL)) != NULL)
@@ -736,18 +737,20 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 							 "INSERT INTO lead_mgmt.status_history"
 							 " (company_id, person_id, from_status, to_status, event, category,"
 							 "  changed_at, changed_by, source)"
-							 " SELECT u.c, u.p, u.f, u.t, u.e, u.k, pg_catalog.statement_timestamp(),"
-							 "        SESSION_USER, NULLIF(pg_catalog.current_setting('lead_mgmt.source', true), '')"
+							 " SELECT u.c, u.p, u.f, u.t, u.e, u.k, u.w, SESSION_USER, u.s"
 							 "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-							 "                   pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-							 "        AS u (c, p, f, t, e, k)");
+							 "                   pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+							 "                   pg_catalog.unnest($7), pg_catalog.unnest($8))"
+							 "        AS u (c, p, f, t, e, k, w, s)");
 			argtypes[0] = get_array_type(l->company_key_type);
 			argtypes[1] = get_array_type(l->person_key_type);
 			argtypes[2] = TEXTARRAYOID;
 			argtypes[3] = TEXTARRAYOID;
 			argtypes[4] = get_array_type(l->event_type);
 			argtypes[5] = TEXTARRAYOID;
-			*nargs = 6;
+			argtypes[6] = TIMESTAMPTZARRAYOID;
+			argtypes[7] = TEXTARRAYOID;
+			*nargs = 8;
 			break;
 		case LM_PLAN_HISTORY_HELD:
 		case LM_PLAN_HISTORY_AT:
@@ -755,17 +758,18 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 							 "INSERT INTO lead_mgmt.status_history"
 							 " (company_id, person_id, from_status, to_status, event, category,"
 							 "  changed_at, changed_by, source)"
-							 " SELECT $1, p.%s, p.%s, p.%s, $3, $2, pg_catalog.statement_timestamp(),"
-							 "        SESSION_USER, NULLIF(pg_catalog.current_setting('lead_mgmt.source', true), '')"
+							 " SELECT $1, p.%s, p.%s, p.%s, $3, $2, $4, SESSION_USER, $5"
 							 "   FROM ONLY %s p WHERE $1 %s p.%s AND p.%s %s",
 							 l->person_key_q, l->status_q, l->status_q, l->person_qname,
 							 l->key_eq_op, l->person_company_q, l->status_q,
-							 id == LM_PLAN_HISTORY_AT ? "OPERATOR(pg_catalog.=) $4" : "IS NOT NULL");
+							 id == LM_PLAN_HISTORY_AT ? "OPERATOR(pg_catalog.=) $6" : "IS NOT NULL");
 			argtypes[0] = l->company_key_type;
 			argtypes[1] = TEXTOID;
 			argtypes[2] = l->event_type;
-			argtypes[3] = TEXTOID;
-			*nargs = id == LM_PLAN_HISTORY_AT ? 4 : 3;
+			argtypes[3] = TIMESTAMPTZOID;
+			argtypes[4] = TEXTOID;
+			argtypes[5] = TEXTOID;
+			*nargs = id == LM_PLAN_HISTORY_AT ? 6 : 5;
 			break;
 		case LM_PLAN_STATUS_HOLDERS:
 			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
@@ -788,7 +792,7 @@ LmLayoutPlan(LmLayout *l, LmPlanId id)
 {
 	if (l->plans[id] == NULL)
 	{
-		Oid			argtypes[6];
+		Oid			argtypes[8];
 		int			nargs = 0;
 		char	   *sql = LmPlanSql(l, id, argtypes, &nargs);
 		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);

@@ -47,6 +47,7 @@
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/syscache.h"
 
 #include "catalog_cache.h"
@@ -506,16 +507,18 @@ LmRegistrationExists(char **description)
 /*
  * lead_mgmt.status_history, created by the first manage() with the key
  * types of the managed tables (so that it can live beside them on a
- * distributed cluster), as the extension's owner.  A history of an earlier
- * pair is kept when its key types fit; otherwise it is set aside as
- * status_history_<n> (or dropped when empty), and a new one begins.
+ * distributed cluster), as the extension's owner.  The history of tables
+ * managed before is set aside as status_history_<n> (dropped when empty)
+ * and a new one begins: it cannot tell its persons from the new tables'.
+ * start_history() (new_pair false) keeps a history of fitting key types.
  */
 static void
 LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
-				AttrNumber person_key)
+				AttrNumber person_key, bool new_pair)
 {
-	Oid			ctype = get_atttype(company_relid, company_key);
-	Oid			ptype = get_atttype(person_relid, person_key);
+	/* base types: a domain's checks would run as the history's owner */
+	Oid			ctype = getBaseType(get_atttype(company_relid, company_key));
+	Oid			ptype = getBaseType(get_atttype(person_relid, person_key));
 	Oid			history = get_relname_relid("status_history", LmGetOids()->schema);
 	char	   *ct = format_type_be_qualified(ctype);
 	char	   *pt = format_type_be_qualified(ptype);
@@ -529,12 +532,12 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 		bool		empty;
 		char	   *aside;
 
-		if (hc == ctype && hp == ptype)
-			return;
 		ret = SPI_execute("SELECT 1 FROM lead_mgmt.status_history LIMIT 1", true, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 		empty = SPI_processed == 0;
+		if (hc == ctype && hp == ptype && (empty || !new_pair))
+			return;
 		if (empty)
 			LmSpiExecAsOwner("DROP TABLE lead_mgmt.status_history", 0, NULL, NULL, NULL);
 		else
@@ -549,9 +552,12 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 			ereport(NOTICE,
 					(errmsg("the status history of the tables managed before is kept as lead_mgmt.%s",
 							aside),
+					 hc == ctype && hp == ptype ?
+					 errdetail("lead_mgmt cannot tell its persons from those of the tables managed now.") :
 					 errdetail("Its keys are %s and %s; the new tables' keys are %s and %s.",
 							   format_type_be(hc), format_type_be(hp),
-							   format_type_be(ctype), format_type_be(ptype))));
+							   format_type_be(ctype), format_type_be(ptype)),
+					 errhint("A new lead_mgmt.status_history begins with the statuses the tables have now.")));
 		}
 	}
 	/*
@@ -597,7 +603,7 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 static void
 LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char *pcompany,
 			  const char *ckey, const char *category, const char *status, const char *eqop,
-			  const char *source)
+			  const char *source, bool composite)
 {
 	LmSpiExecAsOwner(psprintf("INSERT INTO lead_mgmt.status_history"
 							  " (company_id, person_id, from_status, to_status, event, category,"
@@ -608,11 +614,13 @@ LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char
 							  "   FROM ONLY %s p"
 							  "   LEFT JOIN ONLY %s c ON c.%s %s p.%s"
 							  "   LEFT JOIN LATERAL (SELECT x.seq, x.to_status FROM lead_mgmt.status_history x"
-							  "                       WHERE x.person_id OPERATOR(pg_catalog.=) p.%s"
+							  "                       WHERE x.person_id OPERATOR(pg_catalog.=) p.%s%s"
 							  "                       ORDER BY x.seq DESC LIMIT 1) h ON true"
 							  "  WHERE p.%s IS NOT NULL AND p.%s IS NOT NULL AND p.%s IS DISTINCT FROM h.to_status",
 							  pcompany, pkey, status, category, quote_literal_cstr(source), pname, cname,
-							  ckey, eqop, pcompany, pkey, pcompany, status, status),
+							  ckey, eqop, pcompany, pkey,
+							  composite ? psprintf(" AND x.company_id %s p.%s", eqop, pcompany) : "",
+							  pcompany, status, status),
 					 0, NULL, NULL, NULL);
 }
 
@@ -841,11 +849,11 @@ lm_manage(PG_FUNCTION_ARGS)
 	LmNoteCatalogWrite();
 	LmLayoutInvalidate();
 
-	LmEnsureHistory(company_relid, company_key[0], person_relid, person_id);
+	LmEnsureHistory(company_relid, company_key[0], person_relid, person_id, true);
 	LmSeedHistory(pname, cname, quote_identifier(person_id_name),
 				  quote_identifier(person_company_name), quote_identifier(company_key_name),
 				  quote_identifier(category_column), quote_identifier(status_column),
-				  LmOperatorSql(pf_eq_op), "lead_mgmt.manage()");
+				  LmOperatorSql(pf_eq_op), "lead_mgmt.manage()", nkeys == 2);
 	LmLayoutInvalidate();		/* the history table is new */
 
 	if (!LmHasIndexOn(person_relid, person_company))
@@ -1025,6 +1033,18 @@ lm_forget_dropped(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* Whether the person table's primary key includes the company column. */
+static bool
+LmPersonKeyHasCompany(Oid person_relid)
+{
+	Relation	rel = table_open(person_relid, AccessShareLock);
+	AttrNumber	keys[2];
+	int			n = LmPrimaryKey(rel, keys);
+
+	table_close(rel, AccessShareLock);
+	return n == 2;
+}
+
 /*
  * lead_mgmt.start_history() RETURNS void: create the status history of the
  * managed pair if it is missing (a database upgraded from 1.0.0, or one
@@ -1050,10 +1070,13 @@ lm_start_history(PG_FUNCTION_ARGS)
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(save_userid, save_sec_context | SECURITY_NOFORCE_RLS);
 	LmEnsureHistory(layout->company_relid, layout->company_key_attno, layout->person_relid,
-					layout->person_key_attno);
+					layout->person_key_attno, false);
 	LmSeedHistory(layout->person_qname, layout->company_qname, layout->person_key_q,
 				  layout->person_company_q, layout->company_key_q, layout->category_q,
-				  layout->status_q, layout->key_eq_op, "lead_mgmt.start_history()");
+				  layout->status_q, layout->key_eq_op, "lead_mgmt.start_history()",
+				  LmPersonKeyHasCompany(layout->person_relid));
+	/* every session sees the history now */
+	CacheInvalidateRelcacheByRelid(layout->person_relid);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
 	LmLayoutInvalidate();

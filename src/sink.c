@@ -30,6 +30,7 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "catalog_cache.h"
 #include "sink.h"
@@ -97,6 +98,9 @@ typedef struct LmHistoryBuffer
 	Datum	   *to;
 	Datum	   *category;
 	Datum	   *event;
+	Datum	   *at;				/* the statement's start */
+	Datum	   *source;			/* lead_mgmt.source then */
+	bool	   *source_null;
 	bool	   *from_null;
 	bool	   *to_null;
 	bool	   *category_null;
@@ -121,6 +125,9 @@ LmHistoryGrow(void)
 	LM_GROW(to, Datum);
 	LM_GROW(category, Datum);
 	LM_GROW(event, Datum);
+	LM_GROW(at, Datum);
+	LM_GROW(source, Datum);
+	LM_GROW(source_null, bool);
 	LM_GROW(from_null, bool);
 	LM_GROW(to_null, bool);
 	LM_GROW(category_null, bool);
@@ -136,8 +143,8 @@ LmHistoryForget(void)
 	history.max = 0;
 	history.level = NULL;
 	history.company = history.person = history.from = history.to = NULL;
-	history.category = history.event = NULL;
-	history.from_null = history.to_null = history.category_null = NULL;
+	history.category = history.event = history.at = history.source = NULL;
+	history.from_null = history.to_null = history.category_null = history.source_null = NULL;
 }
 
 /* A text datum in the buffer's context, or NULL. */
@@ -168,6 +175,9 @@ LmHistoryKeepBelow(int level)
 		history.to[kept] = history.to[i];
 		history.category[kept] = history.category[i];
 		history.event[kept] = history.event[i];
+		history.at[kept] = history.at[i];
+		history.source[kept] = history.source[i];
+		history.source_null[kept] = history.source_null[i];
 		history.from_null[kept] = history.from_null[i];
 		history.to_null[kept] = history.to_null[i];
 		history.category_null[kept] = history.category_null[i];
@@ -200,6 +210,8 @@ LmHistoryAdd(LmLayout *layout, LmEvent event, Datum company, Datum person,
 	history.to[i] = LmHistoryText(to, &history.to_null[i]);
 	history.category[i] = LmHistoryText(category, &history.category_null[i]);
 	history.event[i] = layout->event_values[event];
+	history.at[i] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+	history.source[i] = LmHistoryText(lm_source, &history.source_null[i]);
 	MemoryContextSwitchTo(old);
 	if (history.n >= LM_HISTORY_CHUNK)
 		LmHistoryWrite(GetCurrentTransactionNestLevel());
@@ -238,7 +250,7 @@ LmHistoryWrite(int level)
 	int		   *pick;
 	int			npick = 0;
 	int			i;
-	Datum		args[6];
+	Datum		args[8];
 	MemoryContext old;
 
 	if (history.n == 0)
@@ -259,6 +271,8 @@ LmHistoryWrite(int level)
 	args[3] = LmHistoryArray(history.to, history.to_null, pick, npick, TEXTOID);
 	args[4] = LmHistoryArray(history.event, NULL, pick, npick, layout->event_type);
 	args[5] = LmHistoryArray(history.category, history.category_null, pick, npick, TEXTOID);
+	args[6] = LmHistoryArray(history.at, NULL, pick, npick, TIMESTAMPTZOID);
+	args[7] = LmHistoryArray(history.source, history.source_null, pick, npick, TEXTOID);
 	MemoryContextSwitchTo(old);
 
 	/* keep the rows of outer levels, in order */
@@ -331,20 +345,24 @@ uint64
 LmSinkCompanySet(LmLayout *layout, LmEvent event, Datum company,
 				 const char *category, const char *at_status)
 {
-	Datum		values[4];
+	Datum		values[6];
 	uint64		n;
 
 	values[0] = company;
 	if (LmHistoryActive(layout))
 	{
-		char		nulls[4] = {' ', ' ', ' ', ' '};
+		char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+		bool		source_null;
 
 		/* this set comes after what the statement buffered so far */
 		LmSinkFlush();
 		values[1] = category && category[0] ? CStringGetTextDatum(category) : (Datum) 0;
 		nulls[1] = category && category[0] ? ' ' : 'n';
 		values[2] = layout->event_values[event];
-		values[3] = at_status ? CStringGetTextDatum(at_status) : (Datum) 0;
+		values[3] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+		values[4] = LmHistoryText(lm_source, &source_null);
+		nulls[4] = source_null ? 'n' : ' ';
+		values[5] = at_status ? CStringGetTextDatum(at_status) : (Datum) 0;
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		n = LmExecuteAsOwner(layout, at_status ? LM_PLAN_HISTORY_AT : LM_PLAN_HISTORY_HELD,
@@ -388,8 +406,8 @@ LmSinkXactEnd(void)
 	history.n = history.max = 0;
 	history.level = NULL;
 	history.company = history.person = history.from = history.to = NULL;
-	history.category = history.event = NULL;
-	history.from_null = history.to_null = history.category_null = NULL;
+	history.category = history.event = history.at = history.source = NULL;
+	history.from_null = history.to_null = history.category_null = history.source_null = NULL;
 }
 
 void

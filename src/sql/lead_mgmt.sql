@@ -311,6 +311,7 @@ CREATE FUNCTION lead_mgmt.verify_history()
 AS $$
 DECLARE
     r lead_mgmt.registration;
+    composite boolean;
 BEGIN
     SELECT * INTO r FROM lead_mgmt.registration;
     IF NOT FOUND THEN
@@ -321,14 +322,18 @@ BEGIN
         RAISE EXCEPTION 'lead_mgmt.status_history does not exist'
             USING ERRCODE = '42P01', HINT = 'lead_mgmt.manage() creates it.';
     END IF;
+    -- a person key of two columns includes the company: match on both
+    SELECT i.indnkeyatts = 2 INTO composite FROM pg_index i
+     WHERE i.indrelid = r.person_table AND i.indisprimary;
     RETURN QUERY EXECUTE format(
         'SELECT p.%1$I::text, p.%2$I::text, p.%3$I::text, h.to_status'
         '  FROM ONLY %4$s p'
         '  LEFT JOIN LATERAL (SELECT x.to_status FROM lead_mgmt.status_history x'
-        '                      WHERE x.person_id = p.%1$I ORDER BY x.seq DESC LIMIT 1) h ON true'
+        '                      WHERE x.person_id = p.%1$I%5$s ORDER BY x.seq DESC LIMIT 1) h ON true'
         ' WHERE p.%2$I IS NOT NULL AND p.%3$I::text IS DISTINCT FROM h.to_status'
         ' ORDER BY 1',
-        r.person_key, r.company_column, r.lead_status_column, r.person_table);
+        r.person_key, r.company_column, r.lead_status_column, r.person_table,
+        CASE WHEN composite THEN format(' AND x.company_id = p.%I', r.company_column) ELSE '' END);
 END
 $$;
 REVOKE ALL ON FUNCTION lead_mgmt.verify_history() FROM PUBLIC;
