@@ -467,6 +467,22 @@ SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.att
  ORDER BY 1, 2;
 
 --------------------------------------------------------------------------
+-- defect: status history of a person key (company, id) mixed persons of
+-- different companies that share an id
+--------------------------------------------------------------------------
+CREATE SCHEMA hk;
+CREATE TABLE hk.company (id int PRIMARY KEY, name text);
+CREATE TABLE hk.person (company_id int REFERENCES hk.company, id int, name text,
+                        PRIMARY KEY (company_id, id));
+SELECT lead_mgmt.manage('hk.company', 'hk.person');
+INSERT INTO hk.company (id, name, category) VALUES (1, 'A', 'lead'), (2, 'B', 'lead');
+INSERT INTO hk.person (company_id, id, name) VALUES (1, 1, 'Ann'), (2, 1, 'Bob');
+UPDATE hk.person SET lead_status = 'qualified' WHERE company_id = 2 AND id = 1;
+SELECT * FROM lead_mgmt.verify_history();
+SELECT lead_mgmt.unmanage();
+DROP SCHEMA hk CASCADE;
+
+--------------------------------------------------------------------------
 -- clean up
 --------------------------------------------------------------------------
 DROP SCHEMA h3 CASCADE;
