@@ -60,7 +60,6 @@ Datum
 lm_purge_history(PG_FUNCTION_ARGS)
 {
 	TimestampTz before = PG_GETARG_TIMESTAMPTZ(0);
-	Oid			admin = get_role_oid(LM_ADMIN_ROLE, true);
 	Oid			history = get_relname_relid("status_history", LmGetOids()->schema);
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
 	Datum		args[1];
@@ -69,12 +68,7 @@ lm_purge_history(PG_FUNCTION_ARGS)
 	volatile int ret = 0;
 	uint64		n;
 
-	if (!superuser() && !(OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for lead_mgmt.purge_history()"),
-				 errdetail("Role \"%s\" is not a member of %s.",
-						   GetUserNameFromId(GetUserId(), false), LM_ADMIN_ROLE)));
+	LmCheckAdmin("purge_history");
 	if (!OidIsValid(history))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),

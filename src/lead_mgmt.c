@@ -88,39 +88,32 @@ LmUserMayBypass(void)
 }
 
 /*
- * Check hook of lead_mgmt.enforce: only privileged roles may turn it off.
- * Values from the server's own configuration are trusted.
+ * A check hook of a setting that only privileged roles may turn off
+ * (lead_mgmt.enforce, lead_mgmt.track_history); what names what it turns
+ * off.  Values from the server's own configuration are trusted.
  */
 static bool
-LmCheckEnforce(bool *newval, void **extra, GucSource source)
+LmCheckPrivilegedOff(bool newval, GucSource source, const char *setting, const char *what)
 {
-	if (*newval)
-		return true;
-	if (source < PGC_S_GLOBAL || !IsTransactionState())
-		return true;
-	if (LmUserMayBypass())
+	if (newval || source < PGC_S_GLOBAL || !IsTransactionState() || LmUserMayBypass())
 		return true;
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-	GUC_check_errmsg("permission denied to set parameter \"lead_mgmt.enforce\" to off");
-	GUC_check_errhint("Only superusers and members of role %s may turn the lead rules off, for imports.",
-					  LM_ADMIN_ROLE);
+	GUC_check_errmsg("permission denied to set parameter \"%s\" to off", setting);
+	GUC_check_errhint("Only superusers and members of role %s may turn %s off, for imports.",
+					  LM_ADMIN_ROLE, what);
 	return false;
 }
 
-/*
- * Check hook of lead_mgmt.track_history: only privileged roles may turn
- * status history off.
- */
+static bool
+LmCheckEnforce(bool *newval, void **extra, GucSource source)
+{
+	return LmCheckPrivilegedOff(*newval, source, "lead_mgmt.enforce", "the lead rules");
+}
+
 static bool
 LmCheckTrackHistory(bool *newval, void **extra, GucSource source)
 {
-	if (*newval || source < PGC_S_GLOBAL || !IsTransactionState() || LmUserMayBypass())
-		return true;
-	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-	GUC_check_errmsg("permission denied to set parameter \"lead_mgmt.track_history\" to off");
-	GUC_check_errhint("Only superusers and members of role %s may turn status history off, for imports.",
-					  LM_ADMIN_ROLE);
-	return false;
+	return LmCheckPrivilegedOff(*newval, source, "lead_mgmt.track_history", "status history");
 }
 
 /*
@@ -216,24 +209,51 @@ LmCheckLanguage(char **newval, void **extra, GucSource source)
 }
 
 /*
- * Whether the lead rules apply to this statement.  When lead_mgmt.enforce is
- * off the rules are skipped, but only for roles allowed to do so: the setting
- * may have been placed before this library was loaded, when no check hook
- * could refuse it.
+ * Whether a setting that only privileged roles may turn off is on.  It may
+ * have been placed before this library was loaded, when no check hook
+ * could refuse it: off by any other role is an error.
  */
 bool
-LmRulesActive(void)
+LmPrivilegedSettingOn(bool value, const char *setting, const char *action,
+					  const char *it)
 {
-	if (lm_enforce)
+	if (value)
 		return true;
 	if (!LmUserMayBypass())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("lead_mgmt.enforce is off, but role \"%s\" may not bypass the lead rules",
-						GetUserNameFromId(GetUserId(), false)),
-				 errhint("Run RESET lead_mgmt.enforce; only superusers and members of role %s may turn the rules off.",
-						 LM_ADMIN_ROLE)));
+				 errmsg("%s is off, but role \"%s\" may not %s",
+						setting, GetUserNameFromId(GetUserId(), false), action),
+				 errhint("Run RESET %s; only superusers and members of role %s may turn %s off.",
+						 setting, LM_ADMIN_ROLE, it)));
 	return false;
+}
+
+/*
+ * Whether the lead rules apply to this statement (lead_mgmt.enforce).
+ */
+bool
+LmRulesActive(void)
+{
+	return LmPrivilegedSettingOn(lm_enforce, "lead_mgmt.enforce", "bypass the lead rules",
+								 "the rules");
+}
+
+/*
+ * Only superusers and members of lead_mgmt_admin call the given function.
+ */
+void
+LmCheckAdmin(const char *function)
+{
+	if (LmUserMayBypass())
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for lead_mgmt.%s()", function),
+			 errdetail("Role \"%s\" is not a member of %s.",
+					   GetUserNameFromId(GetUserId(), false), LM_ADMIN_ROLE),
+			 errhint("A superuser can grant it: GRANT %s TO %s;", LM_ADMIN_ROLE,
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 }
 
 /*

@@ -83,7 +83,10 @@ typedef struct LmOids
 
 extern const LmOids *LmGetOids(void);
 extern bool LmUserMayBypass(void);
+extern bool LmPrivilegedSettingOn(bool value, const char *setting, const char *action,
+								  const char *it);
 extern bool LmRulesActive(void);
+extern void LmCheckAdmin(const char *function);
 extern void LmCheckTriggerContext(FunctionCallInfo fcinfo, const char *funcname,
 								  bool before, bool row);
 

@@ -124,23 +124,6 @@ LmSpiExecAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const ch
 			 SPI_result_code_string(ret));
 }
 
-/* Only superusers and members of lead_mgmt_admin hand tables over. */
-static void
-LmCheckAdmin(const char *function)
-{
-	Oid			admin = get_role_oid(LM_ADMIN_ROLE, true);
-
-	if (superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied for lead_mgmt.%s()", function),
-			 errdetail("Role \"%s\" is not a member of %s.",
-					   GetUserNameFromId(GetUserId(), false), LM_ADMIN_ROLE),
-			 errhint("A superuser can grant it: GRANT %s TO %s;", LM_ADMIN_ROLE,
-					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
-}
-
 /* The caller must own a table it hands over or takes back. */
 static void
 LmCheckOwner(Oid relid, const char *role)

@@ -134,17 +134,24 @@ LmHistoryGrow(void)
 	history.max = newmax;
 }
 
+/* An empty buffer (its memory is reset, or gone, by the caller). */
 static void
-LmHistoryForget(void)
+LmHistoryClear(void)
 {
-	if (history.cxt != NULL)
-		MemoryContextReset(history.cxt);
 	history.n = 0;
 	history.max = 0;
 	history.level = NULL;
 	history.company = history.person = history.from = history.to = NULL;
 	history.category = history.event = history.at = history.source = NULL;
 	history.from_null = history.to_null = history.category_null = history.source_null = NULL;
+}
+
+static void
+LmHistoryForget(void)
+{
+	if (history.cxt != NULL)
+		MemoryContextReset(history.cxt);
+	LmHistoryClear();
 }
 
 /* A text datum in the buffer's context, or NULL. */
@@ -291,18 +298,9 @@ LmHistoryWrite(int level)
 bool
 LmHistoryActive(LmLayout *layout)
 {
-	if (!OidIsValid(layout->history_relid))
-		return false;
-	if (lm_track_history)
-		return true;
-	if (!LmUserMayBypass())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("lead_mgmt.track_history is off, but role \"%s\" may not turn status history off",
-						GetUserNameFromId(GetUserId(), false)),
-				 errhint("Run RESET lead_mgmt.track_history; only superusers and members of role %s may turn it off.",
-						 LM_ADMIN_ROLE)));
-	return false;
+	return OidIsValid(layout->history_relid) &&
+		LmPrivilegedSettingOn(lm_track_history, "lead_mgmt.track_history",
+							  "turn status history off", "it");
 }
 
 HeapTuple
@@ -403,11 +401,7 @@ LmSinkXactEnd(void)
 	/* the rows' memory goes with TopTransactionContext */
 	history.cxt = NULL;
 	history.layout = NULL;
-	history.n = history.max = 0;
-	history.level = NULL;
-	history.company = history.person = history.from = history.to = NULL;
-	history.category = history.event = history.at = history.source = NULL;
-	history.from_null = history.to_null = history.category_null = history.source_null = NULL;
+	LmHistoryClear();
 }
 
 void
