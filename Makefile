@@ -27,9 +27,13 @@ OBJS = \
 # The install script is edited as src/sql/lead_mgmt.sql and copied to the
 # versioned name at build time; the install scripts of released versions are
 # kept as they shipped, and every released version has an upgrade script.
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+# The views (src/sql/views.sql) are appended to the install script and to
+# the upgrade script from the last release, so both create them alike.
+LAST_RELEASE = 1.0.0
+UPGRADE     = $(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE)
 DATA        = $(wildcard src/sql/$(EXTENSION)--*.sql) \
-              $(wildcard src/sql/updates/$(EXTENSION)--*--*.sql)
+              $(filter-out src/sql/updates/$(UPGRADE),$(wildcard src/sql/updates/$(EXTENSION)--*--*.sql))
 
 # pg_regress suite: sql/ + expected/
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -47,8 +51,11 @@ PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-init
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql
-	cp $< $@
+$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/views.sql
+	cat $^ >$@
+
+$(UPGRADE): src/sql/updates/$(UPGRADE) src/sql/views.sql
+	cat $^ >$@
 
 $(OBJS): $(wildcard src/*.h)
 

@@ -46,6 +46,8 @@
 #include "catalog/pg_inherits.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
+#include "access/xact.h"
+#include "nodes/parsenodes.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
@@ -57,6 +59,7 @@ PG_FUNCTION_INFO_V1(lm_manage);
 PG_FUNCTION_INFO_V1(lm_unmanage);
 PG_FUNCTION_INFO_V1(lm_forget_dropped);
 PG_FUNCTION_INFO_V1(lm_start_history);
+PG_FUNCTION_INFO_V1(lm_views_ddl);
 
 static char *
 LmQualifiedName(Relation rel)
@@ -832,11 +835,13 @@ lm_manage(PG_FUNCTION_ARGS)
 	LmNoteCatalogWrite();
 	LmLayoutInvalidate();
 
+	LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
 	LmEnsureHistory(company_relid, company_key[0], person_relid, person_id, true);
 	LmSeedHistory(pname, cname, quote_identifier(person_id_name),
 				  quote_identifier(person_company_name), quote_identifier(company_key_name),
 				  quote_identifier(category_column), quote_identifier(status_column),
 				  LmOperatorSql(pf_eq_op), "lead_mgmt.manage()", nkeys == 2);
+	LmSpiExecAsOwner("SELECT lead_mgmt.build_views()", 0, NULL, NULL, NULL);
 	LmLayoutInvalidate();		/* the history table is new */
 
 	if (!LmHasIndexOn(person_relid, person_company))
@@ -910,6 +915,8 @@ LmUnmanageTables(bool check_owner, Oid dropped, char **survivor)
 		if (OidIsValid(relids[i]) && check_owner)
 			LmCheckOwner(relids[i], i == 0 ? "company" : "person");
 	}
+	/* the views read the tables; the history stays */
+	LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
 	/* the registration goes first: dropping the triggers fires sql_drop again */
 	LmSpiExecAsOwner("DELETE FROM lead_mgmt.registration", 0, NULL, NULL, NULL);
 	LmNoteCatalogWrite();
@@ -1052,16 +1059,165 @@ lm_start_history(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(save_userid, save_sec_context | SECURITY_NOFORCE_RLS);
+	LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
 	LmEnsureHistory(layout->company_relid, layout->company_key_attno, layout->person_relid,
 					layout->person_key_attno, false);
 	LmSeedHistory(layout->person_qname, layout->company_qname, layout->person_key_q,
 				  layout->person_company_q, layout->company_key_q, layout->category_q,
 				  layout->status_q, layout->key_eq_op, "lead_mgmt.start_history()",
 				  LmPersonKeyHasCompany(layout->person_relid));
+	LmSpiExecAsOwner("SELECT lead_mgmt.build_views()", 0, NULL, NULL, NULL);
 	/* every session sees the history now */
 	CacheInvalidateRelcacheByRelid(layout->person_relid);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
 	LmLayoutInvalidate();
 	PG_RETURN_VOID();
+}
+
+/*
+ * The views read the managed tables and the history, so PostgreSQL would
+ * refuse to drop those tables, or to retype or drop a column, while they
+ * exist.  lead_mgmt.views_ddl(), on ddl_command_start and ddl_command_end
+ * of ALTER TABLE, DROP TABLE and DROP SCHEMA: a command that drops one of
+ * those tables (or its schema) or retypes or drops a column of one takes
+ * the views off first, and the end of the command puts them back if the
+ * pair is still managed.
+ */
+static TransactionId lm_views_taken_off = InvalidTransactionId;
+
+/* Whether the relation is a managed table or the history. */
+static bool
+LmIsViewSource(const RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+	int			ret;
+
+	if (!OidIsValid(relid))
+		return false;
+	if (relid == get_relname_relid("status_history", LmGetOids()->schema))
+		return true;
+	args[0] = ObjectIdGetDatum(relid);
+	ret = SPI_execute_with_args("SELECT 1 FROM lead_mgmt.registration"
+								" WHERE $1 OPERATOR(pg_catalog.=) ANY (ARRAY[company_table::pg_catalog.oid,"
+								"                                            person_table::pg_catalog.oid])",
+								1, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	return SPI_processed > 0;
+}
+
+/* Whether the schema holds a managed table. */
+static bool
+LmSchemaHoldsManaged(Oid nspid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+	int			ret;
+
+	if (!OidIsValid(nspid))
+		return false;
+	args[0] = ObjectIdGetDatum(nspid);
+	ret = SPI_execute_with_args("SELECT 1 FROM lead_mgmt.registration r, pg_catalog.pg_class c"
+								" WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[r.company_table::pg_catalog.oid,"
+								"                                              r.person_table::pg_catalog.oid])"
+								"   AND c.relnamespace OPERATOR(pg_catalog.=) $1",
+								1, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	return SPI_processed > 0;
+}
+
+static bool
+LmDdlTouchesViews(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (parsetree == NULL)
+		return false;
+	if (IsA(parsetree, DropStmt))
+	{
+		DropStmt   *stmt = (DropStmt *) parsetree;
+
+		if (stmt->removeType == OBJECT_SCHEMA)
+		{
+			foreach(lc, stmt->objects)
+			{
+				if (LmSchemaHoldsManaged(get_namespace_oid(strVal(lfirst(lc)), true)))
+					return true;
+			}
+			return false;
+		}
+		if (stmt->removeType != OBJECT_TABLE)
+			return false;
+		foreach(lc, stmt->objects)
+		{
+			if (LmIsViewSource(makeRangeVarFromNameList(castNode(List, lfirst(lc)))))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		bool		columns = false;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			if (cmd->subtype == AT_AlterColumnType || cmd->subtype == AT_DropColumn)
+				columns = true;
+		}
+		return columns && stmt->relation != NULL && LmIsViewSource(stmt->relation);
+	}
+	return false;
+}
+
+/*
+ * lead_mgmt.views_ddl() RETURNS event_trigger
+ */
+Datum
+lm_views_ddl(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.views_ddl() was not called by the event trigger manager")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (!OidIsValid(get_namespace_oid("lead_mgmt", true)))
+		return PointerGetDatum(NULL);
+	if (strcmp(trigdata->event, "ddl_command_start") == 0)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (LmDdlTouchesViews(trigdata->parsetree))
+		{
+			LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
+			lm_views_taken_off = GetTopTransactionId();
+		}
+		SPI_finish();
+	}
+	else if (TransactionIdIsValid(lm_views_taken_off) &&
+			 TransactionIdEquals(lm_views_taken_off, GetTopTransactionIdIfAny()))
+	{
+		int			ret;
+
+		/* build_views() alters the history: no second round */
+		lm_views_taken_off = InvalidTransactionId;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		/* a new snapshot: the drop event trigger may have cleared it */
+		ret = SPI_execute("SELECT 1 FROM lead_mgmt.registration", false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed > 0)
+			LmSpiExecAsOwner("SELECT lead_mgmt.build_views()", 0, NULL, NULL, NULL);
+		SPI_finish();
+	}
+	return PointerGetDatum(NULL);
 }
