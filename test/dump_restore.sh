@@ -127,6 +127,22 @@ BEGIN
     END;
 END
 $$;
+DO $$
+BEGIN
+    -- the views came back over the restored tables, and DDL still works
+    IF (SELECT count(*) FROM lead_mgmt.person_leads) <> (SELECT count(*) FROM crm.person) THEN
+        RAISE EXCEPTION 'lead_mgmt.person_leads does not list every restored person';
+    END IF;
+    IF (SELECT sum(cards) FROM lead_mgmt.board_columns)
+       <> (SELECT count(*) FROM lead_mgmt.person_leads WHERE visible) THEN
+        RAISE EXCEPTION 'board columns and cards disagree after restore';
+    END IF;
+    ALTER TABLE crm.person ALTER COLUMN name TYPE varchar(100);
+    IF to_regclass('lead_mgmt.person_leads') IS NULL THEN
+        RAISE EXCEPTION 'the views did not come back after ALTER TABLE';
+    END IF;
+END
+$$;
 SELECT 'behaviour checks passed';
 SQL
 )
