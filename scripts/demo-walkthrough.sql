@@ -257,3 +257,38 @@ SELECT coalesce(lead_mgmt.category_name(c.category), '(no category)') AS categor
 SELECT count(*) FILTER (WHERE visible) AS persons_with_visible_status,
        count(*) FILTER (WHERE visible AND lead_status IS NULL) AS of_which_without_status
   FROM crm.person_list;
+
+\echo
+\echo 'What a user looks at: the views manage() created.  The board, column'
+\echo 'by column (lead_mgmt.board_columns), as a BI tool would show it:'
+\echo
+
+SELECT position, lead_status, status_name, cards FROM lead_mgmt.board_columns ORDER BY position;
+
+\echo 'The first cards of each column (lead_mgmt.board; 1 = longest in status):'
+\echo
+
+SELECT lead_status, position, person_id, company_id, label, owner, days_in_status
+  FROM lead_mgmt.board WHERE position <= 2 ORDER BY lead_status, position;
+
+\echo 'Dashboard tiles: persons per status, shown and retained (lead_mgmt.status_counts),'
+\echo 'and per category group (lead_mgmt.category_group_counts):'
+\echo
+
+SELECT lead_status, status_name, visible, retained, total FROM lead_mgmt.status_counts;
+SELECT category_group, category_group_name, companies, persons, leads, retained
+  FROM lead_mgmt.category_group_counts;
+
+\echo 'The same in Norwegian: SET lead_mgmt.language = nb'
+\echo
+
+SET lead_mgmt.language = nb;
+SELECT position, status_name, cards FROM lead_mgmt.board_columns ORDER BY position;
+RESET lead_mgmt.language;
+
+\echo 'A saved selection: leads still open, evaluated at every call'
+\echo
+
+INSERT INTO lead_mgmt.selection (name, criteria) VALUES ('open leads', '{"lead_status": ["open"]}')
+    ON CONFLICT (name) DO NOTHING;
+SELECT count(*) AS open_leads FROM lead_mgmt.selection_members('open leads');
