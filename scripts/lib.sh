@@ -15,6 +15,7 @@ LM_PACKAGES=(
 	"postgresql-$LM_PG_MAJOR-pgtap"
 	libtap-parser-sourcehandler-pgtap-perl
 	python3-jsonschema
+	python3-psycopg
 	make
 	gcc
 )
