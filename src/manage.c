@@ -1086,48 +1086,48 @@ lm_start_history(PG_FUNCTION_ARGS)
  */
 static TransactionId lm_views_taken_off = InvalidTransactionId;
 
+/* Whether the registration query, given one oid, returns a row. */
+static bool
+LmRegistrationMatches(const char *sql, Oid arg)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+	int			ret;
+
+	args[0] = ObjectIdGetDatum(arg);
+	ret = SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	return SPI_processed > 0;
+}
+
 /* Whether the relation is a managed table or the history. */
 static bool
 LmIsViewSource(const RangeVar *rv)
 {
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1];
-	int			ret;
 
 	if (!OidIsValid(relid))
 		return false;
 	if (relid == get_relname_relid("status_history", LmGetOids()->schema))
 		return true;
-	args[0] = ObjectIdGetDatum(relid);
-	ret = SPI_execute_with_args("SELECT 1 FROM lead_mgmt.registration"
-								" WHERE $1 OPERATOR(pg_catalog.=) ANY (ARRAY[company_table::pg_catalog.oid,"
-								"                                            person_table::pg_catalog.oid])",
-								1, argtypes, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	return SPI_processed > 0;
+	return LmRegistrationMatches("SELECT 1 FROM lead_mgmt.registration"
+								 " WHERE $1 OPERATOR(pg_catalog.=) ANY (ARRAY[company_table::pg_catalog.oid,"
+								 "                                            person_table::pg_catalog.oid])",
+								 relid);
 }
 
 /* Whether the schema holds a managed table. */
 static bool
 LmSchemaHoldsManaged(Oid nspid)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1];
-	int			ret;
-
 	if (!OidIsValid(nspid))
 		return false;
-	args[0] = ObjectIdGetDatum(nspid);
-	ret = SPI_execute_with_args("SELECT 1 FROM lead_mgmt.registration r, pg_catalog.pg_class c"
-								" WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[r.company_table::pg_catalog.oid,"
-								"                                              r.person_table::pg_catalog.oid])"
-								"   AND c.relnamespace OPERATOR(pg_catalog.=) $1",
-								1, argtypes, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	return SPI_processed > 0;
+	return LmRegistrationMatches("SELECT 1 FROM lead_mgmt.registration r, pg_catalog.pg_class c"
+								 " WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[r.company_table::pg_catalog.oid,"
+								 "                                              r.person_table::pg_catalog.oid])"
+								 "   AND c.relnamespace OPERATOR(pg_catalog.=) $1",
+								 nspid);
 }
 
 static bool
