@@ -22,13 +22,15 @@ OBJS = \
 	src/catalog_trigger.o \
 	src/manage.o \
 	src/labels.o \
-	src/history.o
+	src/history.o \
+	src/automation.o
 
 # The install script is edited as src/sql/lead_mgmt.sql and copied to the
 # versioned name at build time; the install scripts of released versions are
 # kept as they shipped, and every released version has an upgrade script.
-# The views (src/sql/views.sql) are appended to the install script and to
-# the upgrade script from the last release, so both create them alike.
+# The views (src/sql/views.sql) and the history analytics, category rules
+# and merges (src/sql/history.sql) are appended to the install script and
+# to the upgrade script from the last release, so both create them alike.
 LAST_RELEASE = 1.0.0
 UPGRADE     = $(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE)
@@ -51,10 +53,10 @@ PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-init
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/views.sql
+$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/views.sql src/sql/history.sql
 	cat $^ >$@
 
-$(UPGRADE): src/sql/updates/$(UPGRADE) src/sql/views.sql
+$(UPGRADE): src/sql/updates/$(UPGRADE) src/sql/views.sql src/sql/history.sql
 	cat $^ >$@
 
 $(OBJS): $(wildcard src/*.h)

@@ -28,19 +28,21 @@ typedef struct LmCascadeContext
 {
 	bool		active;
 	LmEvent		event;
+	bool		any_company;	/* a catalog-wide write (merge_status) */
 	Datum		company_key;
-	const char *status;
-	const char *category;
+	const char *from_status;	/* the status the rows had; NULL: any */
+	const char *status;			/* the status the cascade writes */
+	const char *category;		/* NULL: the row's company's */
 } LmCascadeContext;
 
-static LmCascadeContext current = {false, LM_EVENT_NONE, (Datum) 0, NULL, NULL};
+static LmCascadeContext current = {false, LM_EVENT_NONE, false, (Datum) 0, NULL, NULL, NULL};
 
-static void LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
-						 const char *category, LmEvent event, bool own_query);
+static uint64 LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values,
+						   const LmCascadeContext *context);
 
 bool
-LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
-				 bool status_null, LmEvent *event, const char **category)
+LmCascadeOwnsRow(LmLayout *layout, Datum company_key, bool company_null,
+				 const char *from_status, Datum status, bool status_null, LmEvent *event)
 {
 	char		key[LM_KEY_LEN];
 
@@ -48,11 +50,20 @@ LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
 		return false;
 	if (!LmDatumToKey(status, key) || strcmp(key, current.status) != 0)
 		return false;
-	if (!LmCompanyKeyEqual(layout, current.company_key, company_key))
+	if (current.from_status != NULL &&
+		(from_status == NULL || strcmp(from_status, current.from_status) != 0))
+		return false;
+	if (!current.any_company &&
+		(company_null || !LmCompanyKeyEqual(layout, current.company_key, company_key)))
 		return false;
 	*event = current.event;
-	*category = current.category;
 	return true;
+}
+
+const char *
+LmCascadeRowCategory(void)
+{
+	return current.active ? current.category : NULL;
 }
 
 /*
@@ -61,36 +72,37 @@ LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
  */
 static void
 LmCascadeUpdate(LmLayout *layout, LmPlanId id, Datum company_key, const char *category,
-				LmEvent event, bool own_query)
+				LmEvent event)
 {
 	Datum		values[2];
+	LmCascadeContext context = {true, event, false, company_key, NULL, NULL, category};
 
 	values[0] = company_key;
 	values[1] = CStringGetTextDatum(LmDefaultStatusKey());
-	LmCascadeRun(layout, id, values, company_key, category, event, own_query);
+	context.status = LmDefaultStatusKey();
+	LmCascadeRun(layout, id, values, &context);
 }
 
 /*
- * Run a statement that sets the default status on persons of one company,
- * under a cascade context with the given event.
+ * Run a statement of lead_mgmt's own under the given cascade context.  Its
+ * AFTER triggers fire at its end, while the context is in place, so that
+ * the rows it writes are recorded with the context's event.
  */
-static void
-LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
-			 const char *category, LmEvent event, bool own_query)
+static uint64
+LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, const LmCascadeContext *context)
 {
 	LmCascadeContext saved = current;
-	const char *status = LmDefaultStatusKey();
+	volatile uint64 n = 0;
 
-	current.active = true;
-	current.event = event;
-	current.company_key = company_key;
-	current.status = pstrdup(status);
-	current.category = category;
+	current = *context;
+	current.status = pstrdup(context->status);
+	if (current.from_status != NULL)
+		current.from_status = pstrdup(context->from_status);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PG_TRY();
 	{
-		(void) LmExecuteAsOwner(layout, id, values, NULL, own_query);
+		n = LmExecuteAsOwner(layout, id, values, NULL, true);
 	}
 	PG_FINALLY();
 	{
@@ -98,6 +110,7 @@ LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
 	}
 	PG_END_TRY();
 	SPI_finish();
+	return n;
 }
 
 /*
@@ -105,14 +118,16 @@ LmCascadeRun(LmLayout *layout, LmPlanId id, Datum *values, Datum company_key,
  */
 void
 LmCascadePerson(LmLayout *layout, Datum person_key, Datum company_key, const char *category,
-				LmEvent event, bool own_query)
+				LmEvent event)
 {
 	Datum		values[3];
+	LmCascadeContext context = {true, event, false, company_key, NULL, NULL, category};
 
 	values[0] = person_key;
 	values[1] = company_key;
 	values[2] = CStringGetTextDatum(LmDefaultStatusKey());
-	LmCascadeRun(layout, LM_PLAN_PERSON_SET, values, company_key, category, event, own_query);
+	context.status = LmDefaultStatusKey();
+	LmCascadeRun(layout, LM_PLAN_PERSON_SET, values, &context);
 	LmSinkFlush();
 }
 
@@ -131,14 +146,14 @@ LmCascadeCompany(LmLayout *layout, Datum company_key, const char *category,
 	{
 		/* B2 restore: held values show again; empty ones get the default */
 		(void) LmSinkCompanySet(layout, LM_EVENT_SHOWN, company_key, category, NULL);
-		LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, category, LM_EVENT_ENTERED, false);
+		LmCascadeUpdate(layout, LM_PLAN_ENTRY_EMPTY, company_key, category, LM_EVENT_ENTERED);
 	}
 	else
 	{
 		/* B2 reset: everyone gets the default; who has it already is shown */
 		(void) LmSinkCompanySet(layout, LM_EVENT_SHOWN, company_key, category,
 								LmDefaultStatusKey());
-		LmCascadeUpdate(layout, LM_PLAN_ENTRY_RESET, company_key, category, LM_EVENT_ENTERED, false);
+		LmCascadeUpdate(layout, LM_PLAN_ENTRY_RESET, company_key, category, LM_EVENT_ENTERED);
 	}
 	LmSinkFlush();
 }
@@ -164,4 +179,25 @@ LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled)
 			LmCascadeCompany(layout, key, category, !now_enabled, now_enabled);
 	}
 	SPI_finish();
+}
+
+/*
+ * lead_mgmt.merge_status(): every person holding from_status, visible or
+ * retained, gets to_status, recorded as merged.  One statement over the
+ * whole person table (a catalog-wide change, run outside any row trigger).
+ */
+uint64
+LmCascadeMerge(LmLayout *layout, const char *from_status, const char *to_status)
+{
+	Datum		values[2];
+	LmCascadeContext context = {true, LM_EVENT_MERGED, true, (Datum) 0, NULL, NULL, NULL};
+	uint64		n;
+
+	values[0] = CStringGetTextDatum(from_status);
+	values[1] = CStringGetTextDatum(to_status);
+	context.from_status = from_status;
+	context.status = to_status;
+	n = LmCascadeRun(layout, LM_PLAN_MERGE, values, &context);
+	LmSinkFlush();
+	return n;
 }

@@ -18,16 +18,25 @@ extern void LmCascadeCompany(LmLayout *layout, Datum company_key, const char *ca
 
 /* One person of a company gets the default, as the given event. */
 extern void LmCascadePerson(LmLayout *layout, Datum person_key, Datum company_key,
-							const char *category, LmEvent event, bool own_query);
+							const char *category, LmEvent event);
+
+/* Every holder of a status gets another one, as merged (merge_status()). */
+extern uint64 LmCascadeMerge(LmLayout *layout, const char *from_status,
+							 const char *to_status);
 
 /* A category changed side: every company of it, one company key at a time. */
 extern void LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled);
 
 /*
  * Whether a person row being written is the current cascade's write (its
- * company and the status the cascade sets); then *event is its event.
+ * company, the status it had and the status the cascade sets); then *event
+ * is its event.
  */
-extern bool LmCascadeOwnsRow(LmLayout *layout, Datum company_key, Datum status,
-							 bool status_null, LmEvent *event, const char **category);
+extern bool LmCascadeOwnsRow(LmLayout *layout, Datum company_key, bool company_null,
+							 const char *from_status, Datum status, bool status_null,
+							 LmEvent *event);
+
+/* The category the current cascade records (NULL: the row's company's). */
+extern const char *LmCascadeRowCategory(void);
 
 #endif							/* LEAD_MGMT_CASCADE_H */

@@ -232,6 +232,7 @@ LmCatalogFill(LmCatalogCache *c)
 		entry->deleted = LmGetBool(tup, desc, 2);
 		entry->is_default = LmGetBool(tup, desc, 3);
 		entry->has_transitions = false;
+		entry->auto_category[0] = '\0';
 		strlcpy(c->status_order[c->nstatuses++], key, LM_KEY_LEN);
 		if (entry->is_default && !entry->deleted)
 		{
@@ -271,6 +272,27 @@ LmCatalogFill(LmCatalogCache *c)
 		status = hash_search(c->statuses, from, HASH_FIND, NULL);
 		if (status != NULL)
 			status->has_transitions = true;
+	}
+
+	/* automatic category rules (rule A2); the table is new in 1.1.0 */
+	if (OidIsValid(LmGetOids()->category_rule))
+	{
+		LmCatalogQuery("SELECT status, category FROM lead_mgmt.category_rule"
+					   " WHERE enabled AND automatic");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *from = LmGetText(tup, desc, 1);
+			char	   *to = LmGetText(tup, desc, 2);
+			LmStatus   *status;
+
+			if (from == NULL || to == NULL || strlen(to) >= LM_KEY_LEN)
+				continue;
+			status = hash_search(c->statuses, from, HASH_FIND, NULL);
+			if (status != NULL)
+				strlcpy(status->auto_category, to, LM_KEY_LEN);
+		}
 	}
 
 	SPI_finish();
@@ -389,6 +411,18 @@ LmTransitionAllowed(const char *from, const char *to)
 	strlcpy(tkey.from, from, LM_KEY_LEN);
 	strlcpy(tkey.to, to, LM_KEY_LEN);
 	return hash_search(c->transitions, &tkey, HASH_FIND, NULL) != NULL;
+}
+
+/*
+ * The category an automatic rule gives a company when a person's status is
+ * set to status (rule A2), or NULL.
+ */
+const char *
+LmAutomaticCategory(const char *status)
+{
+	LmStatus   *entry = hash_search(LmCatalog()->statuses, status, HASH_FIND, NULL);
+
+	return entry != NULL && entry->auto_category[0] != '\0' ? entry->auto_category : NULL;
 }
 
 /*

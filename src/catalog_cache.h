@@ -23,6 +23,7 @@ typedef struct LmStatus
 	bool		deleted;
 	bool		is_default;
 	bool		has_transitions;
+	char		auto_category[LM_KEY_LEN];	/* automatic category rule, "" for none */
 } LmStatus;
 
 extern void LmCatalogInvalidate(void);
@@ -31,6 +32,7 @@ extern bool LmLookupStatus(const char *key, LmStatus *out);
 extern bool LmCategoryEnabled(const char *key);
 extern bool LmIsLeadGroup(const char *group);
 extern bool LmTransitionAllowed(const char *from, const char *to);
+extern const char *LmAutomaticCategory(const char *status);
 extern const char *LmDefaultStatusKey(void);
 extern Datum LmDefaultStatusCached(void);
 extern const char *LmStatusList(void);

@@ -16,6 +16,11 @@
  *	B5	a status is set or changed only while visible
  *	B6	a deleted status cannot be newly set (check_settable)
  *	S2	transition rules for moves a user makes (check_transition)
+ *
+ * LmDecide() runs before a row is written and says what to write;
+ * LmClassify() runs after it was written (every BEFORE trigger done, the
+ * row really stored) and says which event the written change is, for
+ * status history and the counts.  Both are pure.
  */
 #include "postgres.h"
 
@@ -132,4 +137,77 @@ LmDecide(const LmRowChange *c)
 	}
 	d.event = LM_EVENT_SHOWN;	/* B2 restore, or the default already */
 	return d;
+}
+
+/*
+ * The event of a person row change as written.  History rows belong to a
+ * company: a person without one records nothing, except when leaving a
+ * company whose category showed their status (hidden, in the company left).
+ * Whether the status shows after the change is recorded beside the event:
+ * a status written where it does not show (rules off, X1) is a set that
+ * does not show.
+ */
+LmRecord
+LmClassify(const LmWrittenChange *c)
+{
+	LmRecord	r = {LM_EVENT_NONE, false, false};
+	bool		changed = (c->old_status == NULL) != (c->new_status == NULL) ||
+		(c->old_status != NULL && strcmp(c->old_status, c->new_status) != 0);
+
+	if (c->new_side == LM_COMPANY_UNSEEN)
+		return r;				/* settled, and recorded, once visible */
+	if (c->new_side == LM_COMPANY_NONE)
+	{
+		/* leaving for no company: hidden in the company left */
+		if (!c->insert && c->moved && c->old_side == LM_COMPANY_ENABLED &&
+			c->new_status != NULL)
+		{
+			r.event = LM_EVENT_HIDDEN;
+			r.in_old_company = true;
+		}
+		return r;
+	}
+	if (c->new_status == NULL)
+		return r;
+	r.visible = c->new_side == LM_COMPANY_ENABLED;
+	if (c->cascade)
+	{
+		r.event = c->cascade_event;
+		return r;
+	}
+	if (c->insert)
+	{
+		r.event = LM_EVENT_CREATED;
+		return r;
+	}
+	if (!r.visible)
+	{
+		/* hidden by the move, or a value written while hidden (X1) */
+		if (c->moved && c->old_side == LM_COMPANY_ENABLED)
+			r.event = LM_EVENT_HIDDEN;
+		else if (changed)
+			r.event = LM_EVENT_SET;
+		return r;
+	}
+	if (!c->moved)
+	{
+		if (changed)
+			r.event = LM_EVENT_SET;
+		return r;
+	}
+	if (c->old_side == LM_COMPANY_ENABLED)
+	{
+		/* between lead-enabled companies: an empty status gets the default */
+		if (changed)
+			r.event = c->old_status == NULL ? LM_EVENT_ENTERED : LM_EVENT_SET;
+		return r;
+	}
+	/* into a lead-enabled company from one that is not (or none): B2 */
+	if (!changed)
+		r.event = LM_EVENT_SHOWN;
+	else if (c->old_status == NULL || strcmp(c->new_status, c->default_status) == 0)
+		r.event = LM_EVENT_ENTERED;
+	else
+		r.event = LM_EVENT_SET;
+	return r;
 }

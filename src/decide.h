@@ -77,4 +77,31 @@ typedef struct LmDecision
 
 extern LmDecision LmDecide(const LmRowChange *change);
 
+/*
+ * A person row change as it was written (after every BEFORE trigger): what
+ * the AFTER trigger hands to LmClassify() to learn which event, if any, the
+ * change is for status history and the counts.
+ */
+typedef struct LmWrittenChange
+{
+	bool		insert;			/* INSERT (else UPDATE) */
+	bool		moved;			/* UPDATE changed the company (not a renumber) */
+	LmCompanySide old_side;		/* UPDATE: the company the row had */
+	LmCompanySide new_side;		/* the company the row has */
+	const char *old_status;		/* NULL for none (and for INSERT) */
+	const char *new_status;		/* NULL for none */
+	const char *default_status;
+	bool		cascade;		/* lead_mgmt's own cascade wrote it */
+	LmEvent		cascade_event;
+} LmWrittenChange;
+
+typedef struct LmRecord
+{
+	LmEvent		event;			/* LM_EVENT_NONE: nothing to record */
+	bool		visible;		/* the status shows after the change */
+	bool		in_old_company; /* recorded in the company the person left */
+} LmRecord;
+
+extern LmRecord LmClassify(const LmWrittenChange *change);
+
 #endif							/* LEAD_MGMT_DECIDE_H */

@@ -363,6 +363,7 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	/* managed only once manage()'s triggers are in place (a restore adds them last) */
 	l->rules_installed =
 		LmHasOwnTrigger(l->person_relid, LM_TRG_PERSON_RULES, "person_rules") &&
+		LmHasOwnTrigger(l->person_relid, LM_TRG_PERSON_CHANGES, "person_changes") &&
 		LmHasOwnTrigger(l->company_relid, LM_TRG_COMPANY_RULES, "company_rules") &&
 		LmHasOwnTrigger(l->company_relid, LM_TRG_COMPANY_CASCADE, "company_cascade");
 
@@ -601,9 +602,9 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("a trigger of lead_mgmt is missing on the managed tables %s and %s",
 						layout->company_qname, layout->person_qname),
-				 errdetail("lead_mgmt.manage() installs %s, %s and %s on the company table and %s and %s on the person table.",
+				 errdetail("lead_mgmt.manage() installs %s, %s and %s on the company table and %s, %s and %s on the person table.",
 						   LM_TRG_COMPANY_RULES, LM_TRG_COMPANY_CASCADE, LM_TRG_COMPANY_PENDING,
-						   LM_TRG_PERSON_RULES, LM_TRG_PERSON_PENDING),
+						   LM_TRG_PERSON_RULES, LM_TRG_PERSON_CHANGES, LM_TRG_PERSON_PENDING),
 				 errhint("Run SELECT lead_mgmt.unmanage(); and lead_mgmt.manage() again to install them.")));
 	if (pair == NULL ||
 		relid != (role == LM_ROLE_PERSON ? pair->person_relid : pair->company_relid))
@@ -736,12 +737,12 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			appendStringInfo(&sql,
 							 "INSERT INTO lead_mgmt.status_history"
 							 " (company_id, person_id, from_status, to_status, event, category,"
-							 "  changed_at, changed_by, source)"
-							 " SELECT u.c, u.p, u.f, u.t, u.e, u.k, u.w, SESSION_USER, u.s"
+							 "  changed_at, changed_by, source, visible)"
+							 " SELECT u.c, u.p, u.f, u.t, u.e, u.k, u.w, SESSION_USER, u.s, u.v"
 							 "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
 							 "                   pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-							 "                   pg_catalog.unnest($7), pg_catalog.unnest($8))"
-							 "        AS u (c, p, f, t, e, k, w, s)");
+							 "                   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))"
+							 "        AS u (c, p, f, t, e, k, w, s, v)");
 			argtypes[0] = get_array_type(l->company_key_type);
 			argtypes[1] = get_array_type(l->person_key_type);
 			argtypes[2] = TEXTARRAYOID;
@@ -750,26 +751,46 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			argtypes[5] = TEXTARRAYOID;
 			argtypes[6] = TIMESTAMPTZARRAYOID;
 			argtypes[7] = TEXTARRAYOID;
-			*nargs = 8;
+			argtypes[8] = BOOLARRAYOID;
+			*nargs = 9;
 			break;
 		case LM_PLAN_HISTORY_HELD:
 		case LM_PLAN_HISTORY_AT:
 			appendStringInfo(&sql,
 							 "INSERT INTO lead_mgmt.status_history"
 							 " (company_id, person_id, from_status, to_status, event, category,"
-							 "  changed_at, changed_by, source)"
-							 " SELECT $1, p.%s, p.%s, p.%s, $3, $2, $4, SESSION_USER, $5"
+							 "  changed_at, changed_by, source, visible)"
+							 " SELECT $1, p.%s, p.%s, p.%s, $3, $2, $4, SESSION_USER, $5, $6"
 							 "   FROM ONLY %s p WHERE $1 %s p.%s AND p.%s %s",
 							 l->person_key_q, l->status_q, l->status_q, l->person_qname,
 							 l->key_eq_op, l->person_company_q, l->status_q,
-							 id == LM_PLAN_HISTORY_AT ? "OPERATOR(pg_catalog.=) $6" : "IS NOT NULL");
+							 id == LM_PLAN_HISTORY_AT ? "OPERATOR(pg_catalog.=) $7" : "IS NOT NULL");
 			argtypes[0] = l->company_key_type;
 			argtypes[1] = TEXTOID;
 			argtypes[2] = l->event_type;
 			argtypes[3] = TIMESTAMPTZOID;
 			argtypes[4] = TEXTOID;
-			argtypes[5] = TEXTOID;
-			*nargs = id == LM_PLAN_HISTORY_AT ? 6 : 5;
+			argtypes[5] = BOOLOID;
+			argtypes[6] = TEXTOID;
+			*nargs = id == LM_PLAN_HISTORY_AT ? 7 : 6;
+			break;
+		case LM_PLAN_MERGE:
+			appendStringInfo(&sql, "UPDATE ONLY %s SET %s = $2 WHERE %s OPERATOR(pg_catalog.=) $1",
+							 l->person_qname, l->status_q, l->status_q);
+			argtypes[0] = TEXTOID;
+			argtypes[1] = TEXTOID;
+			*nargs = 2;
+			break;
+		case LM_PLAN_COMPANY_ADVANCE:
+			appendStringInfo(&sql, "UPDATE ONLY %s c SET %s = $2 WHERE c.%s OPERATOR(pg_catalog.=) $1"
+							 " AND c.%s OPERATOR(pg_catalog.<>) $2"
+							 " AND EXISTS (SELECT FROM lead_mgmt.category k"
+							 "              WHERE k.key OPERATOR(pg_catalog.=) c.%s AND k.enable_lead_status)",
+							 l->company_qname, l->category_q, l->company_key_q, l->category_q,
+							 l->category_q);
+			argtypes[0] = l->company_key_type;
+			argtypes[1] = TEXTOID;
+			*nargs = 2;
 			break;
 		case LM_PLAN_STATUS_HOLDERS:
 			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
@@ -792,7 +813,7 @@ LmLayoutPlan(LmLayout *l, LmPlanId id)
 {
 	if (l->plans[id] == NULL)
 	{
-		Oid			argtypes[8];
+		Oid			argtypes[FUNC_MAX_ARGS];
 		int			nargs = 0;
 		char	   *sql = LmPlanSql(l, id, argtypes, &nargs);
 		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
@@ -831,6 +852,7 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
 	{
 		case LM_PLAN_COMPANIES_OF_CATEGORY:
 		case LM_PLAN_CATEGORY_USERS:
+		case LM_PLAN_COMPANY_ADVANCE:
 			return l->company_owner;
 		case LM_PLAN_HISTORY_INSERT:
 		case LM_PLAN_HISTORY_HELD:

@@ -19,6 +19,7 @@
 /* Names of the triggers manage() installs. */
 #define LM_TRG_PERSON_RULES		"lead_mgmt_person_rules"
 #define LM_TRG_PERSON_PENDING	"lead_mgmt_person_pending"
+#define LM_TRG_PERSON_CHANGES	"lead_mgmt_person_changes"
 #define LM_TRG_COMPANY_RULES	"lead_mgmt_company_rules"
 #define LM_TRG_COMPANY_CASCADE	"lead_mgmt_company_cascade"
 #define LM_TRG_COMPANY_PENDING	"lead_mgmt_company_pending"
@@ -37,6 +38,8 @@ typedef enum LmPlanId
 	LM_PLAN_HISTORY_INSERT,		/* history rows from arrays (the sink's buffer) */
 	LM_PLAN_HISTORY_HELD,		/* history rows for persons of a company holding a status */
 	LM_PLAN_HISTORY_AT,			/* ... holding a given status */
+	LM_PLAN_MERGE,				/* every holder of a status -> another one */
+	LM_PLAN_COMPANY_ADVANCE,	/* a lead-enabled company -> another category */
 	LM_NUM_PLANS
 } LmPlanId;
 

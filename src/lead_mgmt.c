@@ -34,6 +34,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
+#include "automation.h"
 #include "catalog_cache.h"
 #include "category_lock.h"
 #include "company_cache.h"
@@ -278,6 +279,7 @@ LmGetOids(void)
 		lm_oids.status_transition = get_relname_relid("status_transition", ns);
 		lm_oids.registration = get_relname_relid("registration", ns);
 		lm_oids.settle_marker = get_relname_relid("settle_marker", ns);
+		lm_oids.category_rule = get_relname_relid("category_rule", ns);
 		/* settle_marker may be missing while ALTER EXTENSION ... UPDATE runs */
 		if (!OidIsValid(lm_oids.category) || !OidIsValid(lm_oids.lead_status) ||
 			!OidIsValid(lm_oids.status_transition) || !OidIsValid(lm_oids.registration))
@@ -340,7 +342,8 @@ LmRelcacheCallback(Datum arg, Oid relid)
 		return;
 	}
 	if (relid == lm_oids.category || relid == lm_oids.lead_status ||
-		relid == lm_oids.status_transition)
+		relid == lm_oids.status_transition ||
+		(OidIsValid(lm_oids.category_rule) && relid == lm_oids.category_rule))
 	{
 		LmCatalogInvalidate();
 		if (relid == lm_oids.category)
@@ -424,6 +427,7 @@ LmXactCallback(XactEvent event, void *arg)
 			LmPendingXactEnd();
 			LmCategoryLockXactEnd();
 			LmSinkXactEnd();
+			LmAutomationXactEnd();
 			LmLayoutXactEnd();
 			break;
 		default:
@@ -447,12 +451,14 @@ LmSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 			LmPendingSubXactAbort(level);
 			LmCategoryLockSubXactAbort(level);
 			LmSinkSubXactAbort(level);
+			LmAutomationSubXactAbort(level);
 			break;
 		case SUBXACT_EVENT_COMMIT_SUB:
 			LmCompanySubXactCommit(level);
 			LmPendingSubXactCommit(level);
 			LmCategoryLockSubXactCommit(level);
 			LmSinkSubXactCommit(level);
+			LmAutomationSubXactCommit(level);
 			break;
 		default:
 			break;

@@ -23,6 +23,7 @@
  *	manage.c			lead_mgmt.manage() / lead_mgmt.unmanage()
  *	labels.c			the session's label language
  *	history.c			status history: append-only guard, purge
+ *	automation.c		category rules (A2), merge_status()
  */
 #ifndef LEAD_MGMT_H
 #define LEAD_MGMT_H
@@ -79,6 +80,7 @@ typedef struct LmOids
 	Oid			status_transition;
 	Oid			registration;
 	Oid			settle_marker;
+	Oid			category_rule;	/* InvalidOid before the 1.1.0 update */
 } LmOids;
 
 extern const LmOids *LmGetOids(void);

@@ -522,7 +522,9 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 		empty = SPI_processed == 0;
-		if (hc == ctype && hp == ptype && (empty || !new_pair))
+		/* a history of this version has the visible column */
+		if (hc == ctype && hp == ptype && (empty || !new_pair) &&
+			get_attnum(history, "visible") != InvalidAttrNumber)
 			return;
 		if (empty)
 			LmSpiExecAsOwner("DROP TABLE lead_mgmt.status_history", 0, NULL, NULL, NULL);
@@ -561,7 +563,8 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 							  " category text,"
 							  " changed_at timestamptz NOT NULL,"
 							  " changed_by name NOT NULL,"
-							  " source text)", ct, pt), 0, NULL, NULL, NULL);
+							  " source text,"
+							  " visible boolean NOT NULL)", ct, pt), 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("CREATE INDEX ON lead_mgmt.status_history (person_id, seq)",
 					 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("CREATE INDEX ON lead_mgmt.status_history USING brin (changed_at)",
@@ -571,7 +574,8 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 	LmSpiExecAsOwner("CREATE TRIGGER status_history_no_truncate BEFORE TRUNCATE ON lead_mgmt.status_history"
 					 " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.history_guard()", 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("REVOKE ALL ON lead_mgmt.status_history FROM PUBLIC", 0, NULL, NULL, NULL);
-	LmSpiExecAsOwner("GRANT SELECT ON lead_mgmt.status_history TO lead_mgmt_admin", 0, NULL, NULL, NULL);
+	/* lead_mgmt_admin may append rows: history imported from another CRM */
+	LmSpiExecAsOwner("GRANT SELECT, INSERT ON lead_mgmt.status_history TO lead_mgmt_admin", 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner(psprintf("GRANT SELECT ON lead_mgmt.status_history TO %s",
 							  quote_identifier(GetUserNameFromId(GetUserId(), false))),
 					 0, NULL, NULL, NULL);
@@ -593,18 +597,25 @@ LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char
 {
 	LmSpiExecAsOwner(psprintf("INSERT INTO lead_mgmt.status_history"
 							  " (company_id, person_id, from_status, to_status, event, category,"
-							  "  changed_at, changed_by, source)"
+							  "  changed_at, changed_by, source, visible)"
 							  " SELECT p.%s, p.%s, h.to_status, p.%s,"
-							  "        CASE WHEN h.seq IS NULL THEN 'created' ELSE 'set' END::lead_mgmt.history_event,"
-							  "        c.%s, pg_catalog.statement_timestamp(), SESSION_USER, %s"
+							  "        (CASE WHEN h.seq IS NULL THEN 'created'"
+							  "              WHEN p.%s IS DISTINCT FROM h.to_status THEN 'set'"
+							  "              WHEN coalesce(k.enable_lead_status, false) THEN 'shown'"
+							  "              ELSE 'hidden' END)::lead_mgmt.history_event,"
+							  "        c.%s, pg_catalog.statement_timestamp(), SESSION_USER, %s,"
+							  "        coalesce(k.enable_lead_status, false)"
 							  "   FROM ONLY %s p"
 							  "   LEFT JOIN ONLY %s c ON c.%s %s p.%s"
-							  "   LEFT JOIN LATERAL (SELECT x.seq, x.to_status FROM lead_mgmt.status_history x"
+							  "   LEFT JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) c.%s"
+							  "   LEFT JOIN LATERAL (SELECT x.seq, x.to_status, x.visible FROM lead_mgmt.status_history x"
 							  "                       WHERE x.person_id OPERATOR(pg_catalog.=) p.%s%s"
 							  "                       ORDER BY x.seq DESC LIMIT 1) h ON true"
-							  "  WHERE p.%s IS NOT NULL AND p.%s IS NOT NULL AND p.%s IS DISTINCT FROM h.to_status",
-							  pcompany, pkey, status, category, quote_literal_cstr(source), pname, cname,
-							  ckey, eqop, pcompany, pkey,
+							  "  WHERE p.%s IS NOT NULL AND p.%s IS NOT NULL"
+							  "    AND (p.%s IS DISTINCT FROM h.to_status"
+							  "         OR coalesce(k.enable_lead_status, false) IS DISTINCT FROM h.visible)",
+							  pcompany, pkey, status, status, category, quote_literal_cstr(source),
+							  pname, cname, ckey, eqop, pcompany, category, pkey,
 							  composite ? psprintf(" AND x.company_id %s p.%s", eqop, pcompany) : "",
 							  pcompany, status, status),
 					 0, NULL, NULL, NULL);
@@ -776,6 +787,11 @@ lm_manage(PG_FUNCTION_ARGS)
 							  quote_identifier(status_column), pname),
 					 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s, %s ON %s"
+							  " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes('person')",
+							  LM_TRG_PERSON_CHANGES, quote_identifier(person_company_name),
+							  quote_identifier(status_column), pname),
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s, %s ON %s"
 							  " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.resolve_pending('person')",
 							  LM_TRG_PERSON_PENDING, quote_identifier(person_company_name),
 							  quote_identifier(status_column), pname),
@@ -934,6 +950,7 @@ LmUnmanageTables(bool check_owner, Oid dropped, char **survivor)
 		char	   *q = LmRelidQualifiedName(relids[1]);
 
 		LmDropTrigger(relids[1], q, LM_TRG_PERSON_RULES);
+		LmDropTrigger(relids[1], q, LM_TRG_PERSON_CHANGES);
 		LmDropTrigger(relids[1], q, LM_TRG_PERSON_PENDING);
 		LmDropConstraint(relids[1], q, fkeys[1]);
 		if (survivor != NULL)

@@ -28,6 +28,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -59,6 +60,18 @@ typedef struct LmPending
 
 static MemoryContext pending_cxt = NULL;	/* in TopTransactionContext */
 static LmLevelNode *pending = NULL;		/* of LmPending */
+
+/*
+ * The entries by their person key (a hash of the key's bytes, then the
+ * entries with that hash), built on first use; an abort drops it.
+ */
+typedef struct LmPendingBucket
+{
+	uint32		hash;
+	List	   *entries;
+} LmPendingBucket;
+
+static HTAB *pending_index = NULL;
 
 /* nesting level at which this transaction queued the commit-time settle, or 0 */
 static int	marker_level = 0;
@@ -109,6 +122,69 @@ LmQueueSettle(void)
 	marker_level = GetCurrentTransactionNestLevel();
 }
 
+static uint32
+LmPersonHash(LmLayout *layout, Datum person)
+{
+	return datum_image_hash(person, layout->person_key_byval, layout->person_key_typlen);
+}
+
+static void
+LmPendingIndexAdd(LmLayout *layout, LmPending *p)
+{
+	uint32		hash = LmPersonHash(layout, p->person);
+	LmPendingBucket *b;
+	bool		found;
+	MemoryContext old;
+
+	b = hash_search(pending_index, &hash, HASH_ENTER, &found);
+	old = MemoryContextSwitchTo(pending_cxt);
+	b->entries = found ? lappend(b->entries, p) : list_make1(p);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Whether the person was written before its company was visible and is not
+ * settled yet: its change is recorded when it is settled.
+ */
+bool
+LmPendingHas(LmLayout *layout, Datum person)
+{
+	uint32		hash;
+	LmPendingBucket *b;
+	ListCell   *lc;
+
+	if (pending == NULL)
+		return false;
+	if (pending_index == NULL)
+	{
+		HASHCTL		ctl;
+		LmLevelNode *n;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(LmPendingBucket);
+		ctl.hcxt = pending_cxt;
+		pending_index = hash_create("lead_mgmt pending persons", 64, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		for (n = pending; n != NULL; n = n->next)
+			LmPendingIndexAdd(layout, (LmPending *) n);
+	}
+	hash = LmPersonHash(layout, person);
+	b = hash_search(pending_index, &hash, HASH_FIND, NULL);
+	if (b == NULL)
+		return false;
+	foreach(lc, b->entries)
+	{
+		LmPending  *p = (LmPending *) lfirst(lc);
+
+		if (p->settled == 0 &&
+			datum_image_eq(p->person, person, layout->person_key_byval,
+						   layout->person_key_typlen))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Remember a person whose company was not visible when it was written.
  */
@@ -143,6 +219,8 @@ LmPendingAdd(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc, Datum company,
 		strlcpy(p->old_status, change->old_status, LM_KEY_LEN);
 	}
 	LmLevelPush(&pending, &p->node);
+	if (pending_index != NULL)
+		LmPendingIndexAdd(layout, p);
 	LmQueueSettle();
 }
 
@@ -176,8 +254,7 @@ LmPendingPersonStatus(LmLayout *layout, LmPending *p, char *status, bool *isnull
  * Settle one pending person whose company is visible now.
  */
 static void
-LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, const char *category,
-				bool at_commit)
+LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, const char *category)
 {
 	LmRowChange change;
 	LmDecision	d;
@@ -208,13 +285,14 @@ LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, const char *c
 			LmRefuseClear(layout, p->key);
 			break;
 		case LM_VERDICT_DEFAULT:
-			LmCascadePerson(layout, p->person, p->key, category, d.event, at_commit);
+			LmCascadePerson(layout, p->person, p->key, category, d.event);
 			break;
 		default:
-			/* a status the statement gave was recorded as set when written */
-			if (d.event != LM_EVENT_SET)
-				LmSinkRecordPerson(layout, d.event, p->key, p->person,
-								   change.new_status, category);
+			/* nothing written: the change as it stands is recorded now */
+			if (d.event != LM_EVENT_NONE)
+				LmSinkRecordRow(layout, p->insert && d.event == LM_EVENT_SET ? LM_EVENT_CREATED : d.event,
+								p->key, p->person, change.old_status, change.new_status,
+								category, lead_enabled);
 			break;
 	}
 }
@@ -224,7 +302,7 @@ LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, const char *c
  * not visible stay pending.
  */
 void
-LmPendingResolve(bool at_commit)
+LmPendingResolve(void)
 {
 	LmLayout   *layout;
 	LmLevelNode *n;
@@ -250,7 +328,7 @@ LmPendingResolve(bool at_commit)
 		if (!state.found)
 			continue;
 		p->settled = GetCurrentTransactionNestLevel();
-		LmPendingSettle(layout, p, state.lead_enabled, state.category, at_commit);
+		LmPendingSettle(layout, p, state.lead_enabled, state.category);
 	}
 	LmSinkFlush();
 }
@@ -269,7 +347,7 @@ lm_settle_pending(PG_FUNCTION_ARGS)
 	LmCheckTriggerContext(fcinfo, "settle_pending", false, true);
 	marker_level = 0;
 	if (LmRulesActive())
-		LmPendingResolve(true);
+		LmPendingResolve();
 	/* the marker has done its work */
 	tid[0] = PointerGetDatum(&trigdata->tg_trigtuple->t_self);
 	LmMarkerExecute("DELETE FROM ONLY lead_mgmt.settle_marker WHERE ctid OPERATOR(pg_catalog.=) $1",
@@ -283,6 +361,7 @@ LmPendingXactEnd(void)
 	/* pending persons go with TopTransactionContext */
 	pending_cxt = NULL;
 	pending = NULL;
+	pending_index = NULL;
 	marker_level = 0;
 }
 
@@ -292,6 +371,11 @@ LmPendingSubXactAbort(int level)
 	LmLevelNode *n;
 
 	LmLevelAbort(&pending, level);
+	if (pending_index != NULL)
+	{
+		hash_destroy(pending_index);
+		pending_index = NULL;
+	}
 	/* what the aborted subtransaction settled is pending again */
 	for (n = pending; n != NULL; n = n->next)
 		if (((LmPending *) n)->settled >= level)

@@ -15,7 +15,8 @@
 
 extern void LmPendingAdd(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc,
 						 Datum company, const LmRowChange *change);
-extern void LmPendingResolve(bool at_commit);
+extern bool LmPendingHas(LmLayout *layout, Datum person);
+extern void LmPendingResolve(void);
 extern void LmPendingXactEnd(void);
 extern void LmPendingSubXactAbort(int level);
 extern void LmPendingSubXactCommit(int level);

@@ -13,9 +13,14 @@
  * written.  The rows of lead_mgmt's own cascades come through here too,
  * recognised by the cascade context.
  *
+ * lead_mgmt.person_changes('person') is the AFTER ROW half: it sees the row
+ * as it was stored, lets LmClassify() say which event the change was, and
+ * records it in the change sink (and queues category rules, A2).
+ *
  * lead_mgmt.resolve_pending('person' | 'company') is an AFTER statement
  * trigger on both tables: it reports the statement's B5 refusals, settles
- * pending persons and flushes the change sink.
+ * pending persons, flushes the change sink and fires the category rules the
+ * statement queued.
  */
 #include "postgres.h"
 
@@ -24,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
+#include "automation.h"
 #include "cascade.h"
 #include "catalog_cache.h"
 #include "company_cache.h"
@@ -34,6 +40,7 @@
 
 PG_FUNCTION_INFO_V1(lm_person_rules);
 PG_FUNCTION_INFO_V1(lm_resolve_pending);
+PG_FUNCTION_INFO_V1(lm_person_changes);
 
 /* The status key of a text datum; an over-long value cannot be a key. */
 static const char *
@@ -80,7 +87,7 @@ LmWithStatus(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc, Datum status, boo
  */
 static HeapTuple
 LmPersonApply(LmRelLayout *rl, LmRowChange *change, HeapTuple tuple,
-			  HeapTuple keep, TupleDesc desc, Datum company, const char *category)
+			  HeapTuple keep, TupleDesc desc, Datum company)
 {
 	LmLayout   *layout = rl->pair;
 	LmDecision	d;
@@ -108,8 +115,7 @@ LmPersonApply(LmRelLayout *rl, LmRowChange *change, HeapTuple tuple,
 		LmCheckTransition(change->old_status, change->new_status);
 	if (d.verdict == LM_VERDICT_PENDING)
 		LmPendingAdd(rl, tuple, desc, company, change);
-	return LmSinkApplyRow(rl, tuple, desc, &d, company,
-						  change->insert ? NULL : change->old_status, category);
+	return LmSinkStamp(rl, tuple, desc, &d);
 }
 
 /*
@@ -139,7 +145,26 @@ LmPersonInsert(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc)
 	change.new_side = LmSideOf(layout, company, company_null, true, category);
 	return LmPersonApply(rl, &change, tuple,
 						 status_null ? tuple : LmWithStatus(rl, tuple, desc, (Datum) 0, true),
-						 desc, company, category);
+						 desc, company);
+}
+
+/*
+ * The companies of an UPDATE as the company key type (NULL stays NULL), and
+ * whether the person moved: the company changed, and not by a renumbering of
+ * the company's key.
+ */
+static bool
+LmPersonMoved(LmLayout *layout, Datum *old_company, bool old_null,
+			  Datum *new_company, bool new_null)
+{
+	if (!old_null)
+		*old_company = LmPersonCompanyKey(layout, *old_company);
+	if (!new_null)
+		*new_company = LmPersonCompanyKey(layout, *new_company);
+	if (old_null || new_null)
+		return old_null != new_null;
+	return !LmCompanyKeyEqual(layout, *old_company, *new_company) &&
+		!LmCompanyRenumbered(layout, *old_company, *new_company);
 }
 
 /*
@@ -162,20 +187,11 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	char		old_key[LM_KEY_LEN];
 	char		new_key[LM_KEY_LEN];
 	char		category[LM_KEY_LEN];
-	char		old_category[LM_KEY_LEN] = "";
-	const char *cascade_category = NULL;
+	char		old_category[LM_KEY_LEN];
 	bool		moved;
 
-	if (!old_company_null)
-		old_company = LmPersonCompanyKey(layout, old_company);
-	if (!new_company_null)
-		new_company = LmPersonCompanyKey(layout, new_company);
-	if (old_company_null || new_company_null)
-		moved = old_company_null != new_company_null;
-	else
-		moved = !LmCompanyKeyEqual(layout, old_company, new_company) &&
-			!LmCompanyRenumbered(layout, old_company, new_company);
-
+	moved = LmPersonMoved(layout, &old_company, old_company_null,
+						  &new_company, new_company_null);
 	memset(&change, 0, sizeof(change));
 	change.status_changed = !LmTextEqual(old_status, old_status_null,
 										 new_status, new_status_null);
@@ -192,14 +208,13 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	change.new_status = change.status_changed ?
 		LmStatusKey(new_status, new_status_null, new_key) : change.old_status;
 
-	/* lead_mgmt's own cascade: decided already, only the event is recorded */
-	if (change.status_changed && !moved && !new_company_null &&
-		LmCascadeOwnsRow(layout, new_company, new_status, new_status_null,
-						 &change.cascade_event, &cascade_category))
+	/* lead_mgmt's own cascade: decided already */
+	if (change.status_changed && !moved &&
+		LmCascadeOwnsRow(layout, new_company, new_company_null, change.old_status,
+						 new_status, new_status_null, &change.cascade_event))
 	{
 		change.origin = LM_ORIGIN_CASCADE;
-		return LmPersonApply(rl, &change, newtuple, newtuple, desc, new_company,
-							 cascade_category);
+		return LmPersonApply(rl, &change, newtuple, newtuple, desc, new_company);
 	}
 
 	/*
@@ -210,52 +225,9 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	change.new_side = LmSideOf(layout, new_company, new_company_null, true, category);
 	if (moved && change.new_side != LM_COMPANY_UNSEEN)
 		change.old_side = LmSideOf(layout, old_company, old_company_null, false, old_category);
-	/*
-	 * A person who leaves for no company is hidden in the company left:
-	 * that is the company of its history row (only a refusal or that row
-	 * can follow from a NULL company).
-	 */
-	if (new_company_null)
-		memcpy(category, old_category, LM_KEY_LEN);
 	return LmPersonApply(rl, &change, newtuple,
 						 LmWithStatus(rl, newtuple, desc, old_status, old_status_null),
-						 desc, new_company_null ? old_company : new_company, category);
-}
-
-/*
- * With the rules off (rule X1, imports), a status written is still recorded
- * in history (event set), so that history keeps replaying to the stored
- * statuses; lead_mgmt.track_history = off skips that too.
- */
-static void
-LmPersonImport(TriggerData *trigdata, HeapTuple row)
-{
-	LmRelLayout *rl;
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	bool		new_null;
-	bool		old_null = true;
-	bool		company_null;
-	Datum		new_status;
-	Datum		old_status = (Datum) 0;
-	Datum		company;
-	LmDecision	d = {LM_VERDICT_KEEP, LM_EVENT_SET, false, false};
-	char		old_key[LM_KEY_LEN];
-
-	rl = LmGetRelLayout(trigdata, LM_ROLE_PERSON, "person_rules");
-	if (!LmHistoryActive(rl->pair))
-		return;
-	new_status = heap_getattr(row, rl->status_attno, desc, &new_null);
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		old_status = heap_getattr(trigdata->tg_trigtuple, rl->status_attno, desc, &old_null);
-	if (LmTextEqual(old_status, old_null, new_status, new_null))
-		return;
-	company = heap_getattr(row, rl->company_attno, desc, &company_null);
-	if (company_null)
-		return;					/* history rows belong to a company */
-	if (old_null || !LmDatumToKey(old_status, old_key))
-		old_key[0] = '\0';
-	(void) LmSinkApplyRow(rl, row, desc, &d, LmPersonCompanyKey(rl->pair, company),
-						  old_key[0] ? old_key : NULL, NULL);
+						 desc, new_company_null ? old_company : new_company);
 }
 
 /*
@@ -279,10 +251,7 @@ lm_person_rules(PG_FUNCTION_ARGS)
 	result = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	if (!LmRulesActive())
-	{
-		LmPersonImport(trigdata, result);
-		return PointerGetDatum(result);
-	}
+		return PointerGetDatum(result); /* rule X1: written as given */
 
 	if (LmTriggerRole(trigdata, LM_ROLE_PERSON) != LM_ROLE_PERSON)
 		ereport(ERROR,
@@ -298,6 +267,121 @@ lm_person_rules(PG_FUNCTION_ARGS)
 	return PointerGetDatum(result);
 }
 
+/* The side of a company as written; its category into category. */
+static LmCompanySide
+LmWrittenSide(LmLayout *layout, Datum key, bool isnull, char *category)
+{
+	return LmSideOf(layout, key, isnull, false, category);
+}
+
+/*
+ * AFTER INSERT OR UPDATE OF <company>, <lead_status> ON <person>
+ * FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes('person')
+ *
+ * The row as it was stored, every BEFORE trigger done (a user's trigger
+ * after ours, INSERT ... ON CONFLICT that did not insert, a row another
+ * trigger skipped): what it changed is classified and handed to the change
+ * sink.  With the rules off (X1) the same is recorded, so that history keeps
+ * replaying to the stored statuses.
+ */
+Datum
+lm_person_changes(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	LmRelLayout *rl;
+	LmLayout   *layout;
+	TupleDesc	desc;
+	HeapTuple	newtuple;
+	LmWrittenChange change;
+	LmRecord	r;
+	bool		old_company_null = true;
+	bool		new_company_null;
+	bool		old_status_null = true;
+	bool		new_status_null;
+	bool		person_null;
+	Datum		old_company = (Datum) 0;
+	Datum		new_company;
+	Datum		old_status = (Datum) 0;
+	Datum		new_status;
+	Datum		person;
+	char		old_key[LM_KEY_LEN];
+	char		new_key[LM_KEY_LEN];
+	char		category[LM_KEY_LEN];
+	char		old_category[LM_KEY_LEN];
+	const char *cascade_category = NULL;
+
+	LmCheckTriggerContext(fcinfo, "person_changes", false, true);
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.person_changes() must be fired for INSERT or UPDATE")));
+	rl = LmGetRelLayout(trigdata, LM_ROLE_PERSON, "person_changes");
+	layout = rl->pair;
+	if (!LmSinkWanted(layout))
+		return PointerGetDatum(NULL);
+
+	desc = RelationGetDescr(trigdata->tg_relation);
+	memset(&change, 0, sizeof(change));
+	change.insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
+	newtuple = change.insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
+	new_company = heap_getattr(newtuple, rl->company_attno, desc, &new_company_null);
+	new_status = heap_getattr(newtuple, rl->status_attno, desc, &new_status_null);
+	if (!change.insert)
+	{
+		old_company = heap_getattr(trigdata->tg_trigtuple, rl->company_attno, desc,
+								   &old_company_null);
+		old_status = heap_getattr(trigdata->tg_trigtuple, rl->status_attno, desc,
+								  &old_status_null);
+		change.moved = LmPersonMoved(layout, &old_company, old_company_null,
+									 &new_company, new_company_null);
+		if (!change.moved && LmTextEqual(old_status, old_status_null, new_status, new_status_null))
+			return PointerGetDatum(NULL);	/* nothing lead_mgmt records changed */
+	}
+	else if (new_company_null || new_status_null)
+		return PointerGetDatum(NULL);	/* history rows belong to a company */
+	else
+		new_company = LmPersonCompanyKey(layout, new_company);
+
+	person = heap_getattr(newtuple, rl->key_attno, desc, &person_null);
+	if (person_null)
+		return PointerGetDatum(NULL);
+	/* written before its company was visible: recorded when settled */
+	if (LmPendingHas(layout, person))
+		return PointerGetDatum(NULL);
+
+	if (!old_status_null && LmDatumToKey(old_status, old_key))
+		change.old_status = old_key;
+	if (!new_status_null && LmDatumToKey(new_status, new_key))
+		change.new_status = new_key;
+	change.default_status = LmDefaultStatusKey();
+	if (!change.insert && !change.moved && change.new_status != NULL &&
+		LmCascadeOwnsRow(layout, new_company, new_company_null, change.old_status,
+						 new_status, false, &change.cascade_event))
+	{
+		change.cascade = true;
+		cascade_category = LmCascadeRowCategory();
+	}
+	change.new_side = LmWrittenSide(layout, new_company, new_company_null, category);
+	if (change.moved)
+		change.old_side = LmWrittenSide(layout, old_company, old_company_null, old_category);
+	r = LmClassify(&change);
+	if (r.event == LM_EVENT_NONE)
+		return PointerGetDatum(NULL);
+	if (r.in_old_company)
+		LmSinkRecordRow(layout, r.event, old_company, person, change.old_status,
+						change.new_status, old_category, r.visible);
+	else
+		LmSinkRecordRow(layout, r.event, new_company, person, change.old_status,
+						change.new_status, cascade_category ? cascade_category : category,
+						r.visible);
+	/* rule A2: a status a user set may move the company on */
+	if (r.event == LM_EVENT_SET && r.visible && LmRulesActive() &&
+		LmAutomaticCategory(change.new_status) != NULL)
+		LmAutomationQueue(layout, new_company, person, change.new_status);
+	return PointerGetDatum(NULL);
+}
+
 /*
  * AFTER INSERT OR UPDATE ... FOR EACH STATEMENT on the person and company
  * tables: the statement's B5 refusals, pending persons, the sink's buffer.
@@ -308,7 +392,8 @@ lm_resolve_pending(PG_FUNCTION_ARGS)
 	LmCheckTriggerContext(fcinfo, "resolve_pending", false, false);
 	LmHiddenReport();
 	if (LmRulesActive())
-		LmPendingResolve(false);
+		LmPendingResolve();
 	LmSinkFlush();
+	LmAutomationRun();
 	return PointerGetDatum(NULL);
 }

@@ -4,19 +4,23 @@
  *
  * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
  *
- * Every status change of every path ends here: the person trigger hands
- * over the row it is writing with its decision (the sink writes the default
- * status into it when asked), and cascades that change no row (a company
- * hidden or shown again) hand over the set of persons concerned.
+ * Every status change of every path ends here.  Before a person row is
+ * written, the sink writes the default status into it when the decision
+ * says so (LmSinkStamp); after it was written, the person trigger's AFTER
+ * ROW half hands over what the row change was (LmSinkRecordRow), so that
+ * only rows really stored are recorded, as they were stored.  Cascades that
+ * change no row (a company hidden or shown again) hand over the set of
+ * persons concerned (LmSinkCompanySet).
  *
  * Status history (H1): the rows of a statement are buffered and written in
  * bulk, one INSERT from arrays, at the statement's end (or every
  * LM_HISTORY_CHUNK rows); sets are written by one INSERT ... SELECT from the
  * persons of the company.  Each buffered row carries the subtransaction
- * level it was made at: a subtransaction that aborts takes its rows with
- * it, one that commits hands them to its parent, and a flush writes only the
- * rows of the current level, so an inner savepoint cannot lose outer rows.
- * The counts per event are what lead_mgmt.transaction_changes() reports.
+ * level it was made at, and a write writes every row not written yet, in
+ * the order they were made.  A subtransaction that aborts takes the rows
+ * made in it with it; rows of outer levels that it wrote are written again,
+ * since its INSERT is undone too.  The counts per event are what
+ * lead_mgmt.transaction_changes() reports.
  */
 #include "postgres.h"
 
@@ -85,54 +89,36 @@ LmSinkCount(LmEvent event, uint64 n)
 
 /* ---- buffered history rows ---- */
 
+typedef struct LmHistoryRow
+{
+	int			level;			/* subtransaction level it was made at */
+	int			written_at;		/* level whose INSERT wrote it, 0: not yet */
+	LmEvent		event;
+	bool		visible;
+	bool		from_null;
+	bool		to_null;
+	bool		category_null;
+	bool		source_null;
+	Datum		company;
+	Datum		person;
+	Datum		from;
+	Datum		to;
+	Datum		category;
+	Datum		source;			/* lead_mgmt.source then */
+	TimestampTz at;				/* the statement's start */
+} LmHistoryRow;
+
 typedef struct LmHistoryBuffer
 {
 	MemoryContext cxt;			/* child of TopTransactionContext */
 	LmLayout   *layout;
 	int			n;
 	int			max;
-	int		   *level;
-	Datum	   *company;
-	Datum	   *person;
-	Datum	   *from;
-	Datum	   *to;
-	Datum	   *category;
-	Datum	   *event;
-	Datum	   *at;				/* the statement's start */
-	Datum	   *source;			/* lead_mgmt.source then */
-	bool	   *source_null;
-	bool	   *from_null;
-	bool	   *to_null;
-	bool	   *category_null;
+	int			unwritten;
+	LmHistoryRow *rows;
 } LmHistoryBuffer;
 
 static LmHistoryBuffer history = {NULL};
-
-#define LM_GROW(field, type) \
-	history.field = history.field == NULL ? \
-		MemoryContextAlloc(history.cxt, newmax * sizeof(type)) : \
-		repalloc(history.field, newmax * sizeof(type))
-
-static void
-LmHistoryGrow(void)
-{
-	int			newmax = history.max == 0 ? 256 : history.max * 2;
-
-	LM_GROW(level, int);
-	LM_GROW(company, Datum);
-	LM_GROW(person, Datum);
-	LM_GROW(from, Datum);
-	LM_GROW(to, Datum);
-	LM_GROW(category, Datum);
-	LM_GROW(event, Datum);
-	LM_GROW(at, Datum);
-	LM_GROW(source, Datum);
-	LM_GROW(source_null, bool);
-	LM_GROW(from_null, bool);
-	LM_GROW(to_null, bool);
-	LM_GROW(category_null, bool);
-	history.max = newmax;
-}
 
 /* An empty buffer (its memory is reset, or gone, by the caller). */
 static void
@@ -140,18 +126,8 @@ LmHistoryClear(void)
 {
 	history.n = 0;
 	history.max = 0;
-	history.level = NULL;
-	history.company = history.person = history.from = history.to = NULL;
-	history.category = history.event = history.at = history.source = NULL;
-	history.from_null = history.to_null = history.category_null = history.source_null = NULL;
-}
-
-static void
-LmHistoryForget(void)
-{
-	if (history.cxt != NULL)
-		MemoryContextReset(history.cxt);
-	LmHistoryClear();
+	history.unwritten = 0;
+	history.rows = NULL;
 }
 
 /* A text datum in the buffer's context, or NULL. */
@@ -162,135 +138,164 @@ LmHistoryText(const char *s, bool *isnull)
 	return *isnull ? (Datum) 0 : CStringGetTextDatum(s);
 }
 
-static void LmHistoryWrite(int level);
+static void LmHistoryWrite(void);
 
-/* Keep only the buffered rows made below the given level, in order. */
+/* Drop the rows for which keep says no, keeping the order of the rest. */
 static void
-LmHistoryKeepBelow(int level)
+LmHistoryCompact(bool (*keep) (LmHistoryRow *row, int level), int level)
 {
 	int			kept = 0;
 	int			i;
 
+	history.unwritten = 0;
 	for (i = 0; i < history.n; i++)
 	{
-		if (history.level[i] >= level)
+		if (!keep(&history.rows[i], level))
 			continue;
-		history.level[kept] = history.level[i];
-		history.company[kept] = history.company[i];
-		history.person[kept] = history.person[i];
-		history.from[kept] = history.from[i];
-		history.to[kept] = history.to[i];
-		history.category[kept] = history.category[i];
-		history.event[kept] = history.event[i];
-		history.at[kept] = history.at[i];
-		history.source[kept] = history.source[i];
-		history.source_null[kept] = history.source_null[i];
-		history.from_null[kept] = history.from_null[i];
-		history.to_null[kept] = history.to_null[i];
-		history.category_null[kept] = history.category_null[i];
+		if (kept != i)
+			history.rows[kept] = history.rows[i];
+		if (history.rows[kept].written_at == 0)
+			history.unwritten++;
 		kept++;
 	}
 	history.n = kept;
+	if (history.n == 0 && history.cxt != NULL)
+	{
+		MemoryContextReset(history.cxt);
+		LmHistoryClear();
+	}
 }
 
 static void
 LmHistoryAdd(LmLayout *layout, LmEvent event, Datum company, Datum person,
-			 const char *from, const char *to, const char *category)
+			 const char *from, const char *to, const char *category, bool visible)
 {
 	MemoryContext old;
-	int			i;
+	LmHistoryRow *row;
 
-	if (history.layout != layout && history.n > 0)
-		LmHistoryWrite(GetCurrentTransactionNestLevel());
+	if (history.layout != layout && history.unwritten > 0)
+		LmHistoryWrite();
 	if (history.cxt == NULL)
 		history.cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt history rows",
 											ALLOCSET_DEFAULT_SIZES);
 	history.layout = layout;
 	if (history.n == history.max)
-		LmHistoryGrow();
-	i = history.n++;
+	{
+		int			newmax = history.max == 0 ? 256 : history.max * 2;
+
+		history.rows = history.rows == NULL ?
+			MemoryContextAlloc(history.cxt, newmax * sizeof(LmHistoryRow)) :
+			repalloc(history.rows, newmax * sizeof(LmHistoryRow));
+		history.max = newmax;
+	}
+	row = &history.rows[history.n++];
+	history.unwritten++;
 	old = MemoryContextSwitchTo(history.cxt);
-	history.level[i] = GetCurrentTransactionNestLevel();
-	history.company[i] = datumCopy(company, layout->company_key_byval, layout->company_key_typlen);
-	history.person[i] = datumCopy(person, layout->person_key_byval, layout->person_key_typlen);
-	history.from[i] = LmHistoryText(from, &history.from_null[i]);
-	history.to[i] = LmHistoryText(to, &history.to_null[i]);
-	history.category[i] = LmHistoryText(category, &history.category_null[i]);
-	history.event[i] = layout->event_values[event];
-	history.at[i] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
-	history.source[i] = LmHistoryText(lm_source, &history.source_null[i]);
+	row->level = GetCurrentTransactionNestLevel();
+	row->written_at = 0;
+	row->event = event;
+	row->visible = visible;
+	row->company = datumCopy(company, layout->company_key_byval, layout->company_key_typlen);
+	row->person = datumCopy(person, layout->person_key_byval, layout->person_key_typlen);
+	row->from = LmHistoryText(from, &row->from_null);
+	row->to = LmHistoryText(to, &row->to_null);
+	row->category = LmHistoryText(category, &row->category_null);
+	row->source = LmHistoryText(lm_source, &row->source_null);
+	row->at = GetCurrentStatementStartTimestamp();
 	MemoryContextSwitchTo(old);
-	if (history.n >= LM_HISTORY_CHUNK)
-		LmHistoryWrite(GetCurrentTransactionNestLevel());
+	if (history.unwritten >= LM_HISTORY_CHUNK)
+		LmHistoryWrite();
 }
 
-/* A one-dimensional array of the buffered rows of one column. */
+/* A one-dimensional array of n datums (NULL where nulls says so). */
 static Datum
-LmHistoryArray(Datum *values, bool *nulls, int *pick, int n, Oid elemtype)
+LmHistoryArray(Datum *values, bool *nulls, int n, Oid elemtype)
 {
 	int16		typlen;
 	bool		byval;
 	char		align;
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
-	Datum	   *v = palloc(n * sizeof(Datum));
-	bool	   *nl = palloc(n * sizeof(bool));
-	int			i;
 
-	for (i = 0; i < n; i++)
-	{
-		v[i] = values[pick[i]];
-		nl[i] = nulls != NULL && nulls[pick[i]];
-	}
 	get_typlenbyvalalign(elemtype, &typlen, &byval, &align);
-	return PointerGetDatum(construct_md_array(v, nl, 1, dims, lbs, elemtype, typlen, byval, align));
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, elemtype,
+											  typlen, byval, align));
+}
+
+/* A row the write at this level wrote, whose own level is below it, stays. */
+static bool
+LmHistoryKeepAfterWrite(LmHistoryRow *row, int level)
+{
+	return row->level < level;
 }
 
 /*
- * Write the buffered rows made at the given level (rows of outer levels
- * wait for their own statement's end).
+ * Write every buffered row not written yet, in the order they were made,
+ * as one INSERT from arrays.  A row of an outer subtransaction level stays
+ * in the buffer until the level that wrote it commits: should that level
+ * abort, its INSERT is undone and the row is written again.
  */
 static void
-LmHistoryWrite(int level)
+LmHistoryWrite(void)
 {
 	LmLayout   *layout = history.layout;
-	int		   *pick;
-	int			npick = 0;
+	int			level = GetCurrentTransactionNestLevel();
+	int			n = history.unwritten;
 	int			i;
-	Datum		args[8];
+	int			k = 0;
+	Datum		args[9];
+	Datum	   *v[9];
+	bool	   *nl[9];
 	MemoryContext old;
 
-	if (history.n == 0)
+	if (n == 0)
 		return;
 	old = MemoryContextSwitchTo(history.cxt);
-	pick = palloc(history.n * sizeof(int));
-	for (i = 0; i < history.n; i++)
-		if (history.level[i] >= level)
-			pick[npick++] = i;
-	if (npick == 0)
+	for (i = 0; i < 9; i++)
 	{
-		MemoryContextSwitchTo(old);
-		return;
+		v[i] = palloc(n * sizeof(Datum));
+		nl[i] = palloc0(n * sizeof(bool));
 	}
-	args[0] = LmHistoryArray(history.company, NULL, pick, npick, layout->company_key_type);
-	args[1] = LmHistoryArray(history.person, NULL, pick, npick, layout->person_key_type);
-	args[2] = LmHistoryArray(history.from, history.from_null, pick, npick, TEXTOID);
-	args[3] = LmHistoryArray(history.to, history.to_null, pick, npick, TEXTOID);
-	args[4] = LmHistoryArray(history.event, NULL, pick, npick, layout->event_type);
-	args[5] = LmHistoryArray(history.category, history.category_null, pick, npick, TEXTOID);
-	args[6] = LmHistoryArray(history.at, NULL, pick, npick, TIMESTAMPTZOID);
-	args[7] = LmHistoryArray(history.source, history.source_null, pick, npick, TEXTOID);
-	MemoryContextSwitchTo(old);
+	for (i = 0; i < history.n; i++)
+	{
+		LmHistoryRow *row = &history.rows[i];
 
-	/* keep the rows of outer levels, in order */
-	LmHistoryKeepBelow(level);
+		if (row->written_at != 0)
+			continue;
+		row->written_at = level;
+		v[0][k] = row->company;
+		v[1][k] = row->person;
+		v[2][k] = row->from;
+		nl[2][k] = row->from_null;
+		v[3][k] = row->to;
+		nl[3][k] = row->to_null;
+		v[4][k] = layout->event_values[row->event];
+		v[5][k] = row->category;
+		nl[5][k] = row->category_null;
+		v[6][k] = TimestampTzGetDatum(row->at);
+		v[7][k] = row->source;
+		nl[7][k] = row->source_null;
+		v[8][k] = BoolGetDatum(row->visible);
+		k++;
+	}
+	Assert(k == n);
+	args[0] = LmHistoryArray(v[0], nl[0], n, layout->company_key_type);
+	args[1] = LmHistoryArray(v[1], nl[1], n, layout->person_key_type);
+	args[2] = LmHistoryArray(v[2], nl[2], n, TEXTOID);
+	args[3] = LmHistoryArray(v[3], nl[3], n, TEXTOID);
+	args[4] = LmHistoryArray(v[4], nl[4], n, layout->event_type);
+	args[5] = LmHistoryArray(v[5], nl[5], n, TEXTOID);
+	args[6] = LmHistoryArray(v[6], nl[6], n, TIMESTAMPTZOID);
+	args[7] = LmHistoryArray(v[7], nl[7], n, TEXTOID);
+	args[8] = LmHistoryArray(v[8], nl[8], n, BOOLOID);
+	MemoryContextSwitchTo(old);
+	history.unwritten = 0;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	(void) LmExecuteAsOwner(layout, LM_PLAN_HISTORY_INSERT, args, NULL, false);
 	SPI_finish();
-	if (history.n == 0)
-		LmHistoryForget();
+	LmHistoryCompact(LmHistoryKeepAfterWrite, level);
 }
 
 /* ---- the sink ---- */
@@ -303,15 +308,16 @@ LmHistoryActive(LmLayout *layout)
 							  "turn status history off", "it");
 }
 
-HeapTuple
-LmSinkApplyRow(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc,
-			   const LmDecision *decision, Datum company,
-			   const char *from, const char *category)
+bool
+LmSinkWanted(LmLayout *layout)
 {
-	LmLayout   *layout = rl->pair;
-	char		to[LM_KEY_LEN];
-	bool		isnull;
+	/* the per-event counts of transaction_changes() are always kept */
+	return true;
+}
 
+HeapTuple
+LmSinkStamp(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc, const LmDecision *decision)
+{
 	if (decision->verdict == LM_VERDICT_DEFAULT)
 	{
 		int			attno = rl->status_attno;
@@ -321,35 +327,31 @@ LmSinkApplyRow(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc,
 		/* the cached datum is copied into the new tuple right away */
 		tuple = heap_modify_tuple_by_cols(tuple, desc, 1, &attno, &value, &null);
 	}
-	if (decision->event == LM_EVENT_NONE)
-		return tuple;
-	LmSinkCount(decision->event, 1);
-	if (LmHistoryActive(layout))
-	{
-		Datum		person = heap_getattr(tuple, rl->key_attno, desc, &isnull);
-		Datum		status;
-
-		if (isnull)
-			return tuple;		/* the primary key refuses the row */
-		status = heap_getattr(tuple, rl->status_attno, desc, &isnull);
-		if (isnull || !LmDatumToKey(status, to))
-			to[0] = '\0';
-		LmHistoryAdd(layout, decision->event, company, person, from, to, category);
-	}
 	return tuple;
+}
+
+void
+LmSinkRecordRow(LmLayout *layout, LmEvent event, Datum company, Datum person,
+				const char *from, const char *to, const char *category, bool visible)
+{
+	if (event == LM_EVENT_NONE)
+		return;
+	LmSinkCount(event, 1);
+	if (LmHistoryActive(layout))
+		LmHistoryAdd(layout, event, company, person, from, to, category, visible);
 }
 
 uint64
 LmSinkCompanySet(LmLayout *layout, LmEvent event, Datum company,
 				 const char *category, const char *at_status)
 {
-	Datum		values[6];
+	Datum		values[7];
 	uint64		n;
 
 	values[0] = company;
 	if (LmHistoryActive(layout))
 	{
-		char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+		char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		bool		source_null;
 
 		/* this set comes after what the statement buffered so far */
@@ -360,7 +362,8 @@ LmSinkCompanySet(LmLayout *layout, LmEvent event, Datum company,
 		values[3] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 		values[4] = LmHistoryText(lm_source, &source_null);
 		nulls[4] = source_null ? 'n' : ' ';
-		values[5] = at_status ? CStringGetTextDatum(at_status) : (Datum) 0;
+		values[5] = BoolGetDatum(event != LM_EVENT_HIDDEN);
+		values[6] = at_status ? CStringGetTextDatum(at_status) : (Datum) 0;
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		n = LmExecuteAsOwner(layout, at_status ? LM_PLAN_HISTORY_AT : LM_PLAN_HISTORY_HELD,
@@ -378,20 +381,10 @@ LmSinkCompanySet(LmLayout *layout, LmEvent event, Datum company,
 }
 
 void
-LmSinkRecordPerson(LmLayout *layout, LmEvent event, Datum company, Datum person,
-				   const char *status, const char *category)
-{
-	if (event == LM_EVENT_NONE)
-		return;
-	LmSinkCount(event, 1);
-	if (LmHistoryActive(layout))
-		LmHistoryAdd(layout, event, company, person, status, status, category);
-}
-
-void
 LmSinkFlush(void)
 {
-	LmHistoryWrite(GetCurrentTransactionNestLevel());
+	if (history.unwritten > 0)
+		LmHistoryWrite();
 }
 
 void
@@ -404,22 +397,42 @@ LmSinkXactEnd(void)
 	LmHistoryClear();
 }
 
+/* After an abort at level: rows made there are gone, rows written there are not. */
+static bool
+LmHistoryKeepAfterAbort(LmHistoryRow *row, int level)
+{
+	if (row->level >= level)
+		return false;
+	if (row->written_at >= level)
+		row->written_at = 0;
+	return true;
+}
+
+/* After a commit at level: a row written at its own level or below is done. */
+static bool
+LmHistoryKeepAfterCommit(LmHistoryRow *row, int level)
+{
+	if (row->level >= level)
+		row->level = level - 1;
+	if (row->written_at >= level)
+		row->written_at = level - 1;
+	return row->written_at == 0 || row->written_at > row->level;
+}
+
 void
 LmSinkSubXactAbort(int level)
 {
 	while (nlevels > 0 && levels[nlevels - 1].level >= level)
 		nlevels--;
-	LmHistoryKeepBelow(level);
+	if (history.n > 0)
+		LmHistoryCompact(LmHistoryKeepAfterAbort, level);
 }
 
 void
 LmSinkSubXactCommit(int level)
 {
-	int			i;
-
-	for (i = 0; i < history.n; i++)
-		if (history.level[i] >= level)
-			history.level[i] = level - 1;
+	if (history.n > 0)
+		LmHistoryCompact(LmHistoryKeepAfterCommit, level);
 	if (nlevels > 0 && levels[nlevels - 1].level == level)
 	{
 		LmSinkLevel done = levels[--nlevels];

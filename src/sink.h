@@ -16,14 +16,21 @@
 #include "layout.h"
 
 /*
- * Apply a decision to a person row being written: returns the row to write
- * (with the default status when the decision says so) and records the
- * event, with the status the row had before (NULL for none) and the
- * company's category (NULL or "" for none).
+ * Before a person row is written: the row to write, with the default status
+ * when the decision says so.
  */
-extern HeapTuple LmSinkApplyRow(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc,
-								const LmDecision *decision, Datum company,
-								const char *from, const char *category);
+extern HeapTuple LmSinkStamp(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc,
+							 const LmDecision *decision);
+
+/*
+ * A person's status change as written (or, for persons settled without a
+ * write, as it stands): the event, with the status before (NULL for none),
+ * the status after, the company's category (NULL or "" for none) and
+ * whether the status shows now.
+ */
+extern void LmSinkRecordRow(LmLayout *layout, LmEvent event, Datum company,
+							Datum person, const char *from, const char *to,
+							const char *category, bool visible);
 
 /*
  * Record an event for the persons of a company that no row write carries
@@ -33,9 +40,8 @@ extern HeapTuple LmSinkApplyRow(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc
 extern uint64 LmSinkCompanySet(LmLayout *layout, LmEvent event, Datum company,
 							   const char *category, const char *at_status);
 
-/* Record an event for one person without a row write (pending persons). */
-extern void LmSinkRecordPerson(LmLayout *layout, LmEvent event, Datum company,
-							   Datum person, const char *status, const char *category);
+/* Whether the changes of written rows are wanted (history, counts). */
+extern bool LmSinkWanted(LmLayout *layout);
 
 /* Whether status history is written (lead_mgmt.track_history). */
 extern bool LmHistoryActive(LmLayout *layout);

@@ -222,6 +222,7 @@ AS $$
 DECLARE
     v text;
 BEGIN
+    PERFORM lead_mgmt.drop_analytics();
     DROP FUNCTION IF EXISTS lead_mgmt.selection_members(text);
     FOREACH v IN ARRAY lead_mgmt.generated_views() LOOP
         EXECUTE format('DROP VIEW IF EXISTS lead_mgmt.%I', v);
@@ -287,9 +288,11 @@ BEGIN
     -- The status's last change (hides and re-shows keep it); the reader sees
     -- the history rows of the persons they may see.
     IF history THEN
+        -- the last change of the stored value (hides, re-shows and
+        -- automation rows keep it: from_status = to_status)
         since := format('(SELECT x.changed_at FROM lead_mgmt.status_history x'
                         '  WHERE x.person_id OPERATOR(pg_catalog.=) p.%s%s'
-                        '    AND x.event OPERATOR(pg_catalog.<>) ALL (ARRAY[''hidden'', ''shown'']::lead_mgmt.history_event[])'
+                        '    AND x.from_status IS DISTINCT FROM x.to_status'
                         '  ORDER BY x.seq DESC LIMIT 1)', pk, match_company);
         ALTER TABLE lead_mgmt.status_history ENABLE ROW LEVEL SECURITY;
         EXECUTE format('CREATE POLICY status_history_readers ON lead_mgmt.status_history FOR SELECT'
@@ -636,6 +639,9 @@ $f$,
         EXECUTE format('COMMENT ON COLUMN %s.%s IS %L', p, st,
                        'Lead status of the person (a key of lead_mgmt.lead_status), kept while the company''s category hides it; managed by lead_mgmt');
     END IF;
+
+    -- the history analytics and the functions that take a company key
+    PERFORM lead_mgmt.build_analytics();
 END
 $build$;
 REVOKE EXECUTE ON FUNCTION lead_mgmt.build_views() FROM PUBLIC;

@@ -9,7 +9,7 @@ BEGIN;
 SET client_min_messages = warning;
 CREATE EXTENSION lead_mgmt;
 
-SELECT plan(35);
+SELECT plan(48);
 
 DO $$
 BEGIN
@@ -141,7 +141,9 @@ SELECT throws_ok($$TRUNCATE lead_mgmt.status_history$$, '42501', NULL,
 SET LOCAL lead_mgmt.enforce = off;
 UPDATE crm.person SET lead_status = 'qualified' WHERE id = 1;
 RESET lead_mgmt.enforce;
-SELECT alike(pg_temp.rows(1), '% set:open>qualified@-', 'with the rules off, a written status is recorded as set');
+SELECT alike(pg_temp.rows(1), '% set:open>qualified@customer', 'with the rules off, a written status is recorded as set, with the category');
+SELECT is((SELECT visible FROM lead_mgmt.status_history WHERE person_id = 1 ORDER BY seq DESC LIMIT 1), false,
+    'and as not shown where the category hides it');
 SELECT is((SELECT count(*) FROM lead_mgmt.verify_history()), 0::bigint, 'and history still replays');
 
 -- history off: nothing recorded, and verify_history() says who differs
@@ -165,6 +167,106 @@ SELECT alike(pg_temp.rows(6), '% set:contacting>qualified@lead', 'and is written
 -- purge: lead_mgmt_admin (here a superuser) removes old rows, and says how many
 SELECT is(lead_mgmt.purge_history('-infinity'), 0::bigint, 'purge_history(): nothing before -infinity');
 SELECT ok(lead_mgmt.purge_history('infinity') > 0, 'purge_history(): every row before infinity');
+
+
+-- Rows are recorded as they were written, after every BEFORE trigger.
+CREATE TABLE crm.company_b (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE crm.person_b (id int PRIMARY KEY, company_id int REFERENCES crm.company_b, name text NOT NULL);
+SELECT lead_mgmt.unmanage();
+DROP TABLE lead_mgmt.status_history;
+SELECT lead_mgmt.manage('crm.company_b', 'crm.person_b');
+INSERT INTO crm.company_b (id, name, category) VALUES (1, 'Acme', 'lead'), (2, 'Bolt', 'customer');
+INSERT INTO crm.person_b (id, company_id, name) VALUES (1, 1, 'Ada');
+
+-- INSERT ... ON CONFLICT: an insert that did not happen records nothing;
+-- the update it became records a set
+INSERT INTO crm.person_b (id, company_id, name, lead_status) VALUES (1, 1, 'Ada', 'contacting')
+    ON CONFLICT (id) DO NOTHING;
+SELECT is(pg_temp.rows(1), 'created:->open@lead', 'ON CONFLICT DO NOTHING: the skipped insert records nothing');
+INSERT INTO crm.person_b (id, company_id, name, lead_status) VALUES (1, 1, 'Ada', 'contacting')
+    ON CONFLICT (id) DO UPDATE SET lead_status = EXCLUDED.lead_status;
+SELECT is(pg_temp.rows(1), 'created:->open@lead set:open>contacting@lead', 'ON CONFLICT DO UPDATE: the update records a set');
+INSERT INTO crm.person_b (id, company_id, name) VALUES (2, 1, 'Alan') ON CONFLICT (id) DO NOTHING;
+SELECT is(pg_temp.rows(2), 'created:->open@lead', 'ON CONFLICT without a conflict: created');
+
+-- MERGE (PostgreSQL 15): inserted and updated rows alike
+MERGE INTO crm.person_b p
+USING (VALUES (2, 'qualified'), (3, NULL)) v (id, status) ON p.id = v.id
+ WHEN MATCHED THEN UPDATE SET lead_status = v.status
+ WHEN NOT MATCHED THEN INSERT (id, company_id, name) VALUES (v.id, 1, 'Bea');
+SELECT is(pg_temp.rows(2) || ' / ' || pg_temp.rows(3), 'created:->open@lead set:open>qualified@lead / created:->open@lead',
+    'MERGE: the update and the insert are recorded');
+
+-- COPY
+COPY crm.person_b (id, company_id, name) FROM STDIN;
+4	1	Cato
+\.
+SELECT is(pg_temp.rows(4), 'created:->open@lead', 'COPY: created');
+
+-- a user's BEFORE trigger after lead_mgmt's: what it writes is what is recorded
+CREATE FUNCTION pg_temp.second_opinion() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.name = 'skip' THEN
+        RETURN NULL;
+    END IF;
+    IF NEW.name = 'promote' THEN
+        NEW.lead_status := 'qualified';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER zz_second_opinion BEFORE INSERT OR UPDATE ON crm.person_b
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.second_opinion();
+INSERT INTO crm.person_b (id, company_id, name) VALUES (5, 1, 'skip'), (6, 1, 'promote');
+SELECT is((SELECT count(*)::int FROM lead_mgmt.status_history WHERE person_id = 5), 0,
+    'a row another trigger skipped records nothing');
+SELECT is(pg_temp.rows(6), 'created:->qualified@lead', 'a status another trigger changed is recorded as written');
+DROP TRIGGER zz_second_opinion ON crm.person_b;
+
+-- order: a user's AFTER trigger changes the same person again inside an
+-- EXCEPTION block (a subtransaction) while the outer change is not written
+-- yet: the rows keep the order of the changes, and a rolled-back inner
+-- change takes no outer row with it
+CREATE FUNCTION pg_temp.follow_up() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.lead_status = 'contacting' AND NEW.name = 'Cato' THEN
+        BEGIN
+            UPDATE crm.person_b SET lead_status = 'disqualified' WHERE id = NEW.id;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE;
+        END;
+    ELSIF NEW.lead_status = 'contacting' THEN
+        BEGIN
+            UPDATE crm.person_b SET lead_status = 'disqualified' WHERE id = NEW.id;
+            RAISE EXCEPTION 'undo';
+        EXCEPTION WHEN raise_exception THEN
+            NULL;
+        END;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER zz_follow_up AFTER UPDATE ON crm.person_b
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.follow_up();
+UPDATE crm.person_b SET lead_status = 'contacting' WHERE id = 4;
+SELECT is(pg_temp.rows(4), 'created:->open@lead set:open>contacting@lead set:contacting>disqualified@lead',
+    'a change inside an EXCEPTION block comes after the outer change it follows');
+UPDATE crm.person_b SET lead_status = 'contacting' WHERE id = 2;
+SELECT is(pg_temp.rows(2), 'created:->open@lead set:open>qualified@lead set:qualified>contacting@lead',
+    'a rolled-back inner change is not recorded, and the outer change still is');
+DROP TRIGGER zz_follow_up ON crm.person_b;
+
+-- a move to another company, and one out of a lead company into a customer
+UPDATE crm.person_b SET company_id = 2 WHERE id = 3;
+SELECT results_eq($$SELECT event::text, from_status, to_status, category, visible FROM lead_mgmt.status_history
+                     WHERE person_id = 3 ORDER BY seq$$,
+    $$VALUES ('created', NULL, 'open', 'lead', true), ('hidden', 'open', 'open', 'customer', false)$$,
+    'a move into a customer: hidden, not shown, with the new category');
+SELECT is((SELECT count(*) FROM lead_mgmt.verify_history()), 0::bigint, 'verify_history(): the paths above replay');
+
+-- visible follows the events: hidden rows are not shown, all others of a lead company are
+SELECT is((SELECT count(*)::int FROM lead_mgmt.status_history WHERE visible <> (event <> 'hidden')), 0,
+    'visible is false exactly on hidden rows here');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -45,9 +45,9 @@ UPDATE lead_mgmt.lead_status SET deleted = true WHERE key = 'waiting';
 UPDATE crm.company SET category = 'customer' WHERE id = 3;
 UPDATE crm.company SET category = 'opportunity' WHERE id = 5;
 -- time in status: history rows of earlier days, as an import would write them
-INSERT INTO lead_mgmt.status_history (company_id, person_id, from_status, to_status, event, category, changed_at, changed_by)
-VALUES (1, 2, 'contacting', 'contacting', 'set', 'lead', now() - interval '40 days', current_user),
-       (1, 3, 'qualified', 'qualified', 'set', 'lead', now() - interval '10 days', current_user);
+INSERT INTO lead_mgmt.status_history (company_id, person_id, from_status, to_status, event, category, changed_at, changed_by, visible)
+VALUES (1, 2, 'open', 'contacting', 'set', 'lead', now() - interval '40 days', current_user, true),
+       (1, 3, 'contacting', 'qualified', 'set', 'lead', now() - interval '10 days', current_user, true);
 
 ------------------------------------------------------------------------------
 -- person_leads

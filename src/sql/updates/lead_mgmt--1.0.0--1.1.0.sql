@@ -96,46 +96,6 @@ GRANT EXECUTE ON FUNCTION lead_mgmt.start_history() TO PUBLIC;
 COMMENT ON FUNCTION lead_mgmt.start_history() IS
     'Create the status history of the managed tables if it is missing (after an upgrade from 1.0.0), starting from the statuses there are';
 
--- Replays history: every person of a company whose stored status is not the
--- status their last history row leads to (expected: none).  History rows
--- belong to a company: a person who left for no company is last seen hidden
--- in the company left.
-CREATE FUNCTION lead_mgmt.verify_history()
-    RETURNS TABLE (person_id text, company_id text, stored_status text, replayed_status text)
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r lead_mgmt.registration;
-    composite boolean;
-BEGIN
-    SELECT * INTO r FROM lead_mgmt.registration;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'lead_mgmt manages no tables'
-            USING ERRCODE = '42704', HINT = 'Call lead_mgmt.manage(company_table => ..., person_table => ...) first.';
-    END IF;
-    IF to_regclass('lead_mgmt.status_history') IS NULL THEN
-        RAISE EXCEPTION 'lead_mgmt.status_history does not exist'
-            USING ERRCODE = '42P01', HINT = 'lead_mgmt.manage() creates it.';
-    END IF;
-    -- a person key of two columns includes the company: match on both
-    SELECT i.indnkeyatts = 2 INTO composite FROM pg_index i
-     WHERE i.indrelid = r.person_table AND i.indisprimary;
-    RETURN QUERY EXECUTE format(
-        'SELECT p.%1$I::text, p.%2$I::text, p.%3$I::text, h.to_status'
-        '  FROM ONLY %4$s p'
-        '  LEFT JOIN LATERAL (SELECT x.to_status FROM lead_mgmt.status_history x'
-        '                      WHERE x.person_id = p.%1$I%5$s ORDER BY x.seq DESC LIMIT 1) h ON true'
-        ' WHERE p.%2$I IS NOT NULL AND p.%3$I::text IS DISTINCT FROM h.to_status'
-        ' ORDER BY 1',
-        r.person_key, r.company_column, r.lead_status_column, r.person_table,
-        CASE WHEN composite THEN format(' AND x.company_id = p.%I', r.company_column) ELSE '' END);
-END
-$$;
-REVOKE ALL ON FUNCTION lead_mgmt.verify_history() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION lead_mgmt.verify_history() TO lead_mgmt_admin;
-COMMENT ON FUNCTION lead_mgmt.verify_history() IS
-    'Replay status history: the persons whose stored status differs from what their history leads to (expected: none)';
 
 -- What the current transaction changed so far, per event (the change sink's record)
 CREATE FUNCTION lead_mgmt.transaction_changes()
