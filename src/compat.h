@@ -24,4 +24,23 @@
 #define LmTableOwnercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #endif
 
+/* getIdentitySequence() takes the relation instead of its OID from 17 */
+#if PG_VERSION_NUM >= 170000
+#define LmIdentitySequence(relid, attnum) \
+	LmIdentitySequence17((relid), (attnum))
+#include "access/table.h"
+#include "catalog/dependency.h"
+static inline Oid
+LmIdentitySequence17(Oid relid, AttrNumber attnum)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	Oid			seq = getIdentitySequence(rel, attnum, true);
+
+	table_close(rel, AccessShareLock);
+	return seq;
+}
+#else
+#define LmIdentitySequence(relid, attnum) getIdentitySequence((relid), (attnum), true)
+#endif
+
 #endif							/* LEAD_MGMT_COMPAT_H */

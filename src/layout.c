@@ -30,7 +30,9 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -59,6 +61,7 @@ static uint64 layout_inval_count = 0;
 
 /* per-relation layouts, by OID */
 static HTAB *rel_layouts = NULL;
+static LmRelLayout *last_rel_layout = NULL;	/* an entry of rel_layouts */
 
 /* layouts replaced during this transaction, freed at its end */
 typedef struct LmRetired
@@ -344,6 +347,22 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	/* the history table manage() creates, and the events' enum values */
 	l->history_relid = get_relname_relid("status_history", LmGetOids()->schema);
 	l->history_owner = OidIsValid(l->history_relid) ? LmRelOwner(l->history_relid) : InvalidOid;
+	l->history_seq = InvalidOid;
+	l->history_seq_step = 1;
+	if (OidIsValid(l->history_relid))
+	{
+		AttrNumber	seq_attno = get_attnum(l->history_relid, "seq");
+		HeapTuple	seqtup;
+
+		if (seq_attno != InvalidAttrNumber)
+			l->history_seq = LmIdentitySequence(l->history_relid, seq_attno);
+		if (OidIsValid(l->history_seq) &&
+			HeapTupleIsValid(seqtup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(l->history_seq))))
+		{
+			l->history_seq_step = Max(((Form_pg_sequence) GETSTRUCT(seqtup))->seqincrement, 1);
+			ReleaseSysCache(seqtup);
+		}
+	}
 	l->event_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 									CStringGetDatum("history_event"),
 									ObjectIdGetDatum(LmGetOids()->schema));
@@ -616,6 +635,12 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 				 errhint("lead_mgmt.manage() attaches lead_mgmt.%s() to the managed tables only; drop trigger \"%s\".",
 						 funcname, trigdata->tg_trigger->tgname)));
 
+	/* the entry of the last call (entries never move or go away) */
+	if (last_rel_layout != NULL && last_rel_layout->relid == relid &&
+		last_rel_layout->valid && last_rel_layout->pair == pair &&
+		last_rel_layout->role == role)
+		return last_rel_layout;
+
 	if (rel_layouts == NULL)
 	{
 		HASHCTL		ctl;
@@ -629,7 +654,10 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 	}
 	rl = hash_search(rel_layouts, &relid, HASH_ENTER, &found);
 	if (found && rl->valid && rl->pair == pair && rl->role == role)
+	{
+		last_rel_layout = rl;
 		return rl;
+	}
 
 	rl->valid = false;
 	rl->role = role;
@@ -656,6 +684,7 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 		}
 	}
 	rl->valid = true;
+	last_rel_layout = rl;
 	return rl;
 }
 
@@ -736,23 +765,15 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 		case LM_PLAN_HISTORY_INSERT:
 			appendStringInfo(&sql,
 							 "INSERT INTO lead_mgmt.status_history"
-							 " (company_id, person_id, from_status, to_status, event, category,"
-							 "  changed_at, changed_by, source, visible)"
-							 " SELECT u.c, u.p, u.f, u.t, u.e, u.k, u.w, SESSION_USER, u.s, u.v"
-							 "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-							 "                   pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-							 "                   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))"
-							 "        AS u (c, p, f, t, e, k, w, s, v)");
-			argtypes[0] = get_array_type(l->company_key_type);
-			argtypes[1] = get_array_type(l->person_key_type);
-			argtypes[2] = TEXTARRAYOID;
-			argtypes[3] = TEXTARRAYOID;
-			argtypes[4] = get_array_type(l->event_type);
-			argtypes[5] = TEXTARRAYOID;
-			argtypes[6] = TIMESTAMPTZARRAYOID;
-			argtypes[7] = TEXTARRAYOID;
-			argtypes[8] = BOOLARRAYOID;
-			*nargs = 9;
+							 " (seq, company_id, person_id, from_status, to_status, event, category,"
+							 "  changed_at, changed_by, source, visible) OVERRIDING SYSTEM VALUE"
+							 " SELECT b.q, b.c, b.p, b.f, b.t, b.e, b.k, b.w, SESSION_USER, b.s, b.v"
+							 "   FROM lead_mgmt.history_batch() AS b (q pg_catalog.int8, c %s, p %s, f pg_catalog.text,"
+							 "        t pg_catalog.text, e lead_mgmt.history_event, k pg_catalog.text,"
+							 "        w pg_catalog.timestamptz, s pg_catalog.text, v pg_catalog.bool)",
+							 format_type_be_qualified(getBaseType(l->company_key_type)),
+							 format_type_be_qualified(getBaseType(l->person_key_type)));
+			*nargs = 0;
 			break;
 		case LM_PLAN_HISTORY_HELD:
 		case LM_PLAN_HISTORY_AT:

@@ -102,6 +102,8 @@ typedef struct LmLayout
 	/* lead_mgmt.status_history, when manage() has created it */
 	Oid			history_relid;
 	Oid			history_owner;
+	Oid			history_seq;	/* the sequence of its seq column */
+	int64		history_seq_step;	/* its increment: numbers per nextval */
 	Oid			event_type;		/* lead_mgmt.history_event */
 	Datum		event_values[7];	/* its values, by LmEvent */
 

@@ -551,10 +551,12 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 	/*
 	 * seq orders the rows of one person: numbers are drawn when the rows are
 	 * written, after the locks that order conflicting changes (no CACHE: a
-	 * cached range per backend would not follow that order).
+	 * range cached per backend would not follow that order).  The change
+	 * sink takes a block of 1024 numbers (the increment) per nextval for the
+	 * rows of one write (see sink.c); other writers draw one block per row.
 	 */
 	LmSpiExecAsOwner(psprintf("CREATE TABLE lead_mgmt.status_history ("
-							  " seq bigint GENERATED ALWAYS AS IDENTITY,"
+							  " seq bigint GENERATED ALWAYS AS IDENTITY (INCREMENT BY 1024),"
 							  " company_id %s NOT NULL,"
 							  " person_id %s NOT NULL,"
 							  " from_status text,"

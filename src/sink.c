@@ -13,7 +13,8 @@
  * persons concerned (LmSinkCompanySet).
  *
  * Status history (H1): the rows of a statement are buffered and written in
- * bulk, one INSERT from arrays, at the statement's end (or every
+ * bulk, one INSERT ... SELECT from lead_mgmt.history_batch(), at the
+ * statement's end (or every
  * LM_HISTORY_CHUNK rows); sets are written by one INSERT ... SELECT from the
  * persons of the company.  Each buffered row carries the subtransaction
  * level it was made at, and a write writes every row not written yet, in
@@ -27,6 +28,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -40,6 +42,7 @@
 #include "sink.h"
 
 PG_FUNCTION_INFO_V1(lm_transaction_changes);
+PG_FUNCTION_INFO_V1(lm_history_batch);
 
 /* history rows buffered before a statement's end forces a write */
 #define LM_HISTORY_CHUNK 8192
@@ -207,21 +210,6 @@ LmHistoryAdd(LmLayout *layout, LmEvent event, Datum company, Datum person,
 		LmHistoryWrite();
 }
 
-/* A one-dimensional array of n datums (NULL where nulls says so). */
-static Datum
-LmHistoryArray(Datum *values, bool *nulls, int n, Oid elemtype)
-{
-	int16		typlen;
-	bool		byval;
-	char		align;
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	get_typlenbyvalalign(elemtype, &typlen, &byval, &align);
-	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, elemtype,
-											  typlen, byval, align));
-}
-
 /* A row the write at this level wrote, whose own level is below it, stays. */
 static bool
 LmHistoryKeepAfterWrite(LmHistoryRow *row, int level)
@@ -229,73 +217,102 @@ LmHistoryKeepAfterWrite(LmHistoryRow *row, int level)
 	return row->level < level;
 }
 
+/* The rows lead_mgmt.history_batch() returns: those the current write writes. */
+static bool history_writing = false;
+
 /*
- * Write every buffered row not written yet, in the order they were made,
- * as one INSERT from arrays.  A row of an outer subtransaction level stays
- * in the buffer until the level that wrote it commits: should that level
- * abort, its INSERT is undone and the row is written again.
+ * Write every buffered row not written yet, in the order they were made:
+ * one INSERT ... SELECT FROM lead_mgmt.history_batch().  A row of an outer
+ * subtransaction level stays in the buffer until the level that wrote it
+ * commits: should that level abort, its INSERT is undone and the row is
+ * written again.
  */
 static void
 LmHistoryWrite(void)
 {
 	LmLayout   *layout = history.layout;
 	int			level = GetCurrentTransactionNestLevel();
-	int			n = history.unwritten;
-	int			i;
-	int			k = 0;
-	Datum		args[9];
-	Datum	   *v[9];
-	bool	   *nl[9];
-	MemoryContext old;
 
-	if (n == 0)
+	if (history.unwritten == 0)
 		return;
-	old = MemoryContextSwitchTo(history.cxt);
-	for (i = 0; i < 9; i++)
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	history_writing = true;
+	PG_TRY();
 	{
-		v[i] = palloc(n * sizeof(Datum));
-		nl[i] = palloc0(n * sizeof(bool));
+		(void) LmExecuteAsOwner(layout, LM_PLAN_HISTORY_INSERT, NULL, NULL, false);
 	}
+	PG_FINALLY();
+	{
+		history_writing = false;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	LmHistoryCompact(LmHistoryKeepAfterWrite, level);
+}
+
+/*
+ * lead_mgmt.history_batch() RETURNS SETOF record: the history rows being
+ * written (company, person, from, to, event, category, time, source,
+ * visible), for the INSERT of LmHistoryWrite() only; nothing elsewhere.
+ */
+Datum
+lm_history_batch(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			level = GetCurrentTransactionNestLevel();
+	int			i;
+
+	LmLayout   *layout = history.layout;
+	int64		written = 0;
+	int64		base = 0;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (rsinfo->setDesc->natts != 10)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("lead_mgmt.history_batch() returns 10 columns, not %d", rsinfo->setDesc->natts)));
+	if (!history_writing)
+		return (Datum) 0;
+	if (!OidIsValid(layout->history_seq))
+		elog(ERROR, "lead_mgmt.status_history.seq has no sequence");
 	for (i = 0; i < history.n; i++)
 	{
 		LmHistoryRow *row = &history.rows[i];
+		Datum		values[10];
+		bool		nulls[10] = {false, false, false, false, false, false, false, false, false, false};
 
 		if (row->written_at != 0)
 			continue;
 		row->written_at = level;
-		v[0][k] = row->company;
-		v[1][k] = row->person;
-		v[2][k] = row->from;
-		nl[2][k] = row->from_null;
-		v[3][k] = row->to;
-		nl[3][k] = row->to_null;
-		v[4][k] = layout->event_values[row->event];
-		v[5][k] = row->category;
-		nl[5][k] = row->category_null;
-		v[6][k] = TimestampTzGetDatum(row->at);
-		v[7][k] = row->source;
-		nl[7][k] = row->source_null;
-		v[8][k] = BoolGetDatum(row->visible);
-		k++;
-	}
-	Assert(k == n);
-	args[0] = LmHistoryArray(v[0], nl[0], n, layout->company_key_type);
-	args[1] = LmHistoryArray(v[1], nl[1], n, layout->person_key_type);
-	args[2] = LmHistoryArray(v[2], nl[2], n, TEXTOID);
-	args[3] = LmHistoryArray(v[3], nl[3], n, TEXTOID);
-	args[4] = LmHistoryArray(v[4], nl[4], n, layout->event_type);
-	args[5] = LmHistoryArray(v[5], nl[5], n, TEXTOID);
-	args[6] = LmHistoryArray(v[6], nl[6], n, TIMESTAMPTZOID);
-	args[7] = LmHistoryArray(v[7], nl[7], n, TEXTOID);
-	args[8] = LmHistoryArray(v[8], nl[8], n, BOOLOID);
-	MemoryContextSwitchTo(old);
-	history.unwritten = 0;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) LmExecuteAsOwner(layout, LM_PLAN_HISTORY_INSERT, args, NULL, false);
-	SPI_finish();
-	LmHistoryCompact(LmHistoryKeepAfterWrite, level);
+		/*
+		 * seq: a block of numbers per nextval (the sequence's increment),
+		 * drawn now, when the rows are written, after the locks that order
+		 * conflicting changes: rows of one write are consecutive, and a
+		 * later write draws a later block.
+		 */
+		if (written % layout->history_seq_step == 0)
+			base = nextval_internal(layout->history_seq, false);
+		values[0] = Int64GetDatum(base + written % layout->history_seq_step);
+		written++;
+		values[1] = row->company;
+		values[2] = row->person;
+		values[3] = row->from;
+		nulls[3] = row->from_null;
+		values[4] = row->to;
+		nulls[4] = row->to_null;
+		values[5] = layout->event_values[row->event];
+		values[6] = row->category;
+		nulls[6] = row->category_null;
+		values[7] = TimestampTzGetDatum(row->at);
+		values[8] = row->source;
+		nulls[8] = row->source_null;
+		values[9] = BoolGetDatum(row->visible);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	history.unwritten = 0;
+	return (Datum) 0;
 }
 
 /* ---- the sink ---- */

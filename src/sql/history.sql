@@ -92,6 +92,13 @@ REVOKE EXECUTE ON FUNCTION lead_mgmt.person_changes() FROM PUBLIC;
 COMMENT ON FUNCTION lead_mgmt.person_changes() IS
     'AFTER INSERT/UPDATE row trigger on the managed person table: records each status change as written (history, rule A2)';
 
+-- What the change sink writes to status history, read by its own INSERT
+CREATE FUNCTION lead_mgmt.history_batch() RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'lm_history_batch' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION lead_mgmt.history_batch() FROM PUBLIC;
+COMMENT ON FUNCTION lead_mgmt.history_batch() IS
+    'Internal: the status history rows the change sink is writing (no rows outside that write)';
+
 -- Tables managed before this version get the trigger now.
 DO $$
 DECLARE
