@@ -267,6 +267,12 @@ SELECT lead_mgmt.manage('crm.company', 'crm.person',
 -- A lead history, written through the rules
 ------------------------------------------------------------------------------
 
+-- The data set describes where the CRM stands today.  Its history over the
+-- last months is imported below, with the times things happened, the way an
+-- administrator brings in the history of another CRM; while the statuses are
+-- written here, status history is off.
+SET lead_mgmt.track_history = off;
+
 -- 1. Marketing brings in leads: every company that is or was a potential
 --    customer starts as a Lead.  Its persons get Open (rule B2).
 UPDATE crm.company c SET category = 'lead'
@@ -315,6 +321,45 @@ UPDATE crm.company c SET category = s.final_category
  WHERE s.id = c.id
    AND c.category IS NULL
    AND s.final_category IS NOT NULL;
+
+RESET lead_mgmt.track_history;
+
+------------------------------------------------------------------------------
+-- The history of the last months, imported
+------------------------------------------------------------------------------
+
+-- Every person with a status was created Open 10 to 190 days ago, and moved
+-- on later: to Contacting, then to where they stand now (one in five of the
+-- qualified ones straight from Open), each step a share of the time between
+-- their creation and five days ago.  Companies that are no longer
+-- lead-enabled hid their persons' statuses in the last four days.
+INSERT INTO lead_mgmt.status_history
+    (company_id, person_id, from_status, to_status, event, category, changed_at, changed_by, source, visible)
+SELECT h.company_id, h.person_id, h.from_status, h.to_status, h.event::lead_mgmt.history_event,
+       h.category, h.changed_at, 'import', 'demo history', h.visible
+  FROM (SELECT p.id AS person_id, p.company_id, p.lead_status AS final, c.category AS now_category,
+               now() - ((p.id * 37) % 180 + 10) * interval '1 day' - (p.id % 24) * interval '1 hour' AS t0,
+               ((p.id * 37) % 180 + 5) * interval '1 day' * (1 + p.id % 9) / 40.0 AS d1,
+               ((p.id * 37) % 180 + 5) * interval '1 day' * (2 + p.id % 25) / 40.0 AS d2,
+               p.lead_status = 'qualified' AND p.id % 5 = 0 AS skips
+          FROM crm.person p JOIN crm.company c ON c.id = p.company_id
+          JOIN company_src s ON s.id = c.id
+         WHERE p.lead_status IS NOT NULL AND s.had_lead_history) x
+ CROSS JOIN LATERAL (VALUES
+        (1, NULL, 'open', 'created', 'lead', x.t0, true, true),
+        (2, 'open', CASE WHEN x.skips THEN x.final ELSE 'contacting' END, 'set',
+         CASE x.now_category WHEN 'mql' THEN 'mql' ELSE 'lead' END, x.t0 + x.d1, true,
+         x.final <> 'open'),
+        (3, 'contacting', x.final, 'set',
+         CASE x.now_category WHEN 'mql' THEN 'mql' ELSE 'lead' END, x.t0 + x.d1 + x.d2, true,
+         x.final NOT IN ('open', 'contacting') AND NOT x.skips),
+        (4, x.final, x.final, 'hidden', x.now_category,
+         now() - (1 + x.company_id % 4) * interval '1 day', false,
+         NOT lead_mgmt.is_lead_enabled(x.now_category))
+    ) AS h0 (step, from_status, to_status, event, category, changed_at, visible, wanted)
+ CROSS JOIN LATERAL (SELECT x.company_id, x.person_id, h0.*) h
+ WHERE h.wanted
+ ORDER BY h.changed_at, h.person_id, h.step;
 
 ANALYZE crm.company;
 ANALYZE crm.person;
