@@ -1,7 +1,8 @@
 /*
  * history.c
  *		lead_mgmt.status_history is append-only (rule H1): its guard, and
- *		lead_mgmt.purge_history(), the one way to remove rows.
+ *		lead_mgmt.purge_history(), the one way to remove rows; rows follow
+ *		a person whose key changes.
  *
  * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
  *
@@ -22,12 +23,14 @@
 #include "utils/timestamp.h"
 
 #include "layout.h"
+#include "sink.h"
 
 PG_FUNCTION_INFO_V1(lm_history_guard);
 PG_FUNCTION_INFO_V1(lm_purge_history);
 
-/* > 0 while purge_history() deletes */
+/* > 0 while purge_history() deletes, or a person's rows follow a new key */
 static int	purging = 0;
+static int	rekeying = 0;
 
 /*
  * BEFORE UPDATE OR DELETE (row) and BEFORE TRUNCATE (statement) ON
@@ -44,6 +47,8 @@ lm_history_guard(PG_FUNCTION_ARGS)
 				 errmsg("function lead_mgmt.history_guard() was not called by the trigger manager")));
 	if (purging > 0 && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		return PointerGetDatum(trigdata->tg_trigtuple);
+	if (rekeying > 0 && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		return PointerGetDatum(trigdata->tg_newtuple);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("lead_mgmt.status_history is append-only"),
@@ -97,4 +102,36 @@ lm_purge_history(PG_FUNCTION_ARGS)
 	n = SPI_processed;
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);
+}
+
+/*
+ * A person's key changed (or, for a key of (company, id), the company was
+ * renumbered): the person's history rows follow the new key, as a foreign
+ * key with ON UPDATE CASCADE would, so that history keeps replaying.
+ */
+void
+LmHistoryRekey(LmLayout *layout, Datum old_person, Datum new_person,
+			   Datum old_company, Datum new_company)
+{
+	Datum		values[4];
+
+	/* rows this statement buffered for the old key are written first */
+	LmSinkFlush();
+	values[0] = old_person;
+	values[1] = new_person;
+	values[2] = old_company;
+	values[3] = new_company;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rekeying++;
+	PG_TRY();
+	{
+		(void) LmExecuteAsOwner(layout, LM_PLAN_HISTORY_REKEY, values, NULL, true);
+	}
+	PG_FINALLY();
+	{
+		rekeying--;
+	}
+	PG_END_TRY();
+	SPI_finish();
 }

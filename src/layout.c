@@ -406,6 +406,18 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 							format_type_be(l->person_key_type))));
 		l->person_key_eq_op = MemoryContextStrdup(cxt, LmOperatorSql(tc->eq_opr));
 	}
+	{
+		Oid			pk = RelationGetPrimaryKeyIndex(prel);
+
+		l->person_key_has_company = false;
+		if (OidIsValid(pk))
+		{
+			Relation	pidx = index_open(pk, AccessShareLock);
+
+			l->person_key_has_company = pidx->rd_index->indnkeyatts == 2;
+			index_close(pidx, AccessShareLock);
+		}
+	}
 	l->company_key_type = TupleDescAttr(RelationGetDescr(crel), l->company_key_attno - 1)->atttypid;
 	l->person_company_type = TupleDescAttr(RelationGetDescr(prel), person_company_attno - 1)->atttypid;
 	get_typlenbyval(l->company_key_type, &l->company_key_typlen, &l->company_key_byval);
@@ -444,6 +456,7 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 		elog(ERROR, "no equality operator for the primary key of %s",
 			 LmRelQualifiedName(crel));
 	l->company_key_eqproc = get_opcode(eqop);
+	l->company_key_eq_op = MemoryContextStrdup(cxt, LmOperatorSql(eqop));
 	/* equal keys have equal bytes (not so for citext, numeric, bpchar) */
 	l->company_key_binary = l->company_key_byval ||
 		l->company_key_type == UUIDOID || l->company_key_type == BYTEAOID ||
@@ -813,6 +826,19 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			argtypes[1] = TEXTOID;
 			*nargs = 2;
 			break;
+		case LM_PLAN_HISTORY_REKEY:
+			appendStringInfo(&sql, "UPDATE lead_mgmt.status_history SET person_id = $2");
+			if (l->person_key_has_company)
+				appendStringInfo(&sql, ", company_id = $4");
+			appendStringInfo(&sql, " WHERE person_id %s $1", l->person_key_eq_op);
+			if (l->person_key_has_company)
+				appendStringInfo(&sql, " AND company_id %s $3", l->company_key_eq_op);
+			argtypes[0] = getBaseType(l->person_key_type);
+			argtypes[1] = argtypes[0];
+			argtypes[2] = getBaseType(l->company_key_type);
+			argtypes[3] = argtypes[2];
+			*nargs = l->person_key_has_company ? 4 : 2;
+			break;
 		case LM_PLAN_STATUS_HOLDERS:
 			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
 							 l->person_qname, l->status_q);
@@ -878,6 +904,7 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
 		case LM_PLAN_HISTORY_INSERT:
 		case LM_PLAN_HISTORY_HELD:
 		case LM_PLAN_HISTORY_AT:
+		case LM_PLAN_HISTORY_REKEY:
 			/* writes history (the set plans read the persons too) */
 			return l->history_owner;
 		default:

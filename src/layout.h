@@ -40,6 +40,7 @@ typedef enum LmPlanId
 	LM_PLAN_HISTORY_AT,			/* ... holding a given status */
 	LM_PLAN_MERGE,				/* every holder of a status -> another one */
 	LM_PLAN_COMPANY_ADVANCE,	/* a lead-enabled company -> another category */
+	LM_PLAN_HISTORY_REKEY,		/* a person's history follows a new key */
 	LM_NUM_PLANS
 } LmPlanId;
 
@@ -98,6 +99,8 @@ typedef struct LmLayout
 	char	   *label_q;		/* NULL when not configured */
 	char	   *key_eq_op;		/* OPERATOR(schema.=) for key = person column */
 	char	   *person_key_eq_op;	/* OPERATOR(schema.=) of the person key type */
+	char	   *company_key_eq_op;	/* OPERATOR(schema.=) of the company key type */
+	bool		person_key_has_company; /* the person key is (company, id) */
 
 	/* lead_mgmt.status_history, when manage() has created it */
 	Oid			history_relid;

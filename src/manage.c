@@ -788,10 +788,10 @@ lm_manage(PG_FUNCTION_ARGS)
 							  LM_TRG_PERSON_RULES, quote_identifier(person_company_name),
 							  quote_identifier(status_column), pname),
 					 0, NULL, NULL, NULL);
-	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s, %s ON %s"
+	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s, %s, %s ON %s"
 							  " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes('person')",
 							  LM_TRG_PERSON_CHANGES, quote_identifier(person_company_name),
-							  quote_identifier(status_column), pname),
+							  quote_identifier(status_column), quote_identifier(person_id_name), pname),
 					 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s, %s ON %s"
 							  " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.resolve_pending('person')",
@@ -1217,6 +1217,8 @@ lm_views_ddl(PG_FUNCTION_ARGS)
 		if (LmDdlTouchesViews(trigdata->parsetree))
 		{
 			LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
+			/* its column list would keep ALTER TABLE from retyping the key */
+			LmSpiExecAsOwner("SELECT lead_mgmt.person_changes_trigger(false)", 0, NULL, NULL, NULL);
 			lm_views_taken_off = GetTopTransactionId();
 		}
 		SPI_finish();
@@ -1235,7 +1237,10 @@ lm_views_ddl(PG_FUNCTION_ARGS)
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed > 0)
+		{
+			LmSpiExecAsOwner("SELECT lead_mgmt.person_changes_trigger(true)", 0, NULL, NULL, NULL);
 			LmSpiExecAsOwner("SELECT lead_mgmt.build_views()", 0, NULL, NULL, NULL);
+		}
 		SPI_finish();
 	}
 	return PointerGetDatum(NULL);

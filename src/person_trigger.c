@@ -27,6 +27,7 @@
 #include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/rel.h"
 
 #include "automation.h"
@@ -208,12 +209,18 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 	change.new_status = change.status_changed ?
 		LmStatusKey(new_status, new_status_null, new_key) : change.old_status;
 
-	/* lead_mgmt's own cascade: decided already */
+	/*
+	 * lead_mgmt's own cascade: decided already.  Its company is locked like
+	 * for any write, so that a concurrent change of whether the company is
+	 * lead-enabled waits for it (or it for that change, and then reads its
+	 * result): what is recorded as shown or hidden stays true.
+	 */
 	if (change.status_changed && !moved &&
 		LmCascadeOwnsRow(layout, new_company, new_company_null, change.old_status,
 						 new_status, new_status_null, &change.cascade_event))
 	{
 		change.origin = LM_ORIGIN_CASCADE;
+		change.new_side = LmSideOf(layout, new_company, new_company_null, true, category);
 		return LmPersonApply(rl, &change, newtuple, newtuple, desc, new_company);
 	}
 
@@ -275,7 +282,33 @@ LmWrittenSide(LmLayout *layout, Datum key, bool isnull, char *category)
 }
 
 /*
- * AFTER INSERT OR UPDATE OF <company>, <lead_status> ON <person>
+ * The person's key changed, or (for a key of company and id) its company was
+ * renumbered: its history follows.
+ */
+static void
+LmPersonRekey(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple, TupleDesc desc,
+			  bool moved, Datum old_company, bool old_company_null,
+			  Datum new_company, bool new_company_null)
+{
+	LmLayout   *layout = rl->pair;
+	bool		old_null;
+	bool		new_null;
+	Datum		old_key = heap_getattr(oldtuple, rl->key_attno, desc, &old_null);
+	Datum		new_key = heap_getattr(newtuple, rl->key_attno, desc, &new_null);
+	bool		company_renumbered = false;
+
+	if (old_null || new_null || !LmHistoryActive(layout))
+		return;
+	if (layout->person_key_has_company && !moved && !old_company_null && !new_company_null)
+		company_renumbered = !LmCompanyKeyEqual(layout, old_company, new_company);
+	if (!company_renumbered &&
+		datum_image_eq(old_key, new_key, layout->person_key_byval, layout->person_key_typlen))
+		return;
+	LmHistoryRekey(layout, old_key, new_key, old_company, new_company);
+}
+
+/*
+ * AFTER INSERT OR UPDATE OF <company>, <lead_status>, <person key> ON <person>
  * FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes('person')
  *
  * The row as it was stored, every BEFORE trigger done (a user's trigger
@@ -335,6 +368,8 @@ lm_person_changes(PG_FUNCTION_ARGS)
 								  &old_status_null);
 		change.moved = LmPersonMoved(layout, &old_company, old_company_null,
 									 &new_company, new_company_null);
+		LmPersonRekey(rl, trigdata->tg_trigtuple, newtuple, desc, change.moved,
+					  old_company, old_company_null, new_company, new_company_null);
 		if (!change.moved && LmTextEqual(old_status, old_status_null, new_status, new_status_null))
 			return PointerGetDatum(NULL);	/* nothing lead_mgmt records changed */
 	}

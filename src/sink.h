@@ -49,6 +49,10 @@ extern bool LmHistoryActive(LmLayout *layout);
 /* End of a statement: write the history rows it buffered. */
 extern void LmSinkFlush(void);
 
+/* A person's history rows follow a new key (history.c). */
+extern void LmHistoryRekey(LmLayout *layout, Datum old_person, Datum new_person,
+						   Datum old_company, Datum new_company);
+
 extern void LmSinkXactEnd(void);
 extern void LmSinkSubXactAbort(int level);
 extern void LmSinkSubXactCommit(int level);

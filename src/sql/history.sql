@@ -99,22 +99,39 @@ REVOKE EXECUTE ON FUNCTION lead_mgmt.history_batch() FROM PUBLIC;
 COMMENT ON FUNCTION lead_mgmt.history_batch() IS
     'Internal: the status history rows the change sink is writing (no rows outside that write)';
 
--- Tables managed before this version get the trigger now.
-DO $$
+-- The trigger lists the person key among its columns (so that a person's
+-- history follows a key change), which ALTER TABLE refuses to retype while
+-- the trigger exists: the views' DDL event trigger takes it off for such a
+-- command and puts it back at its end, like the views.
+CREATE FUNCTION lead_mgmt.person_changes_trigger(install boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
-    r record;
+    r lead_mgmt.registration;
+    present boolean;
 BEGIN
     SELECT * INTO r FROM lead_mgmt.registration;
-    IF NOT FOUND OR EXISTS (SELECT FROM pg_catalog.pg_trigger t
-                             WHERE t.tgrelid = r.person_table
-                               AND t.tgname = 'lead_mgmt_person_changes') THEN
+    IF NOT FOUND THEN
         RETURN;
     END IF;
-    EXECUTE pg_catalog.format('CREATE TRIGGER lead_mgmt_person_changes AFTER INSERT OR UPDATE OF %I, %I ON %s'
-                              ' FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes(''person'')',
-                              r.company_column, r.lead_status_column, r.person_table);
+    present := EXISTS (SELECT FROM pg_catalog.pg_trigger t
+                        WHERE t.tgrelid = r.person_table AND t.tgname = 'lead_mgmt_person_changes');
+    IF install AND NOT present THEN
+        EXECUTE format('CREATE TRIGGER lead_mgmt_person_changes AFTER INSERT OR UPDATE OF %I, %I, %I ON %s'
+                       ' FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes(''person'')',
+                       r.company_column, r.lead_status_column, r.person_key, r.person_table);
+    ELSIF NOT install AND present THEN
+        EXECUTE format('DROP TRIGGER lead_mgmt_person_changes ON %s', r.person_table);
+    END IF;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION lead_mgmt.person_changes_trigger(boolean) FROM PUBLIC;
+COMMENT ON FUNCTION lead_mgmt.person_changes_trigger(boolean) IS
+    'Internal: install (true) or take off (false) the AFTER ROW trigger of the managed person table';
+
+-- Tables managed before this version get the trigger now.
+SELECT lead_mgmt.person_changes_trigger(true);
 
 ------------------------------------------------------------------------------
 -- Category rules (A2)

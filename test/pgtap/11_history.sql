@@ -9,7 +9,7 @@ BEGIN;
 SET client_min_messages = warning;
 CREATE EXTENSION lead_mgmt;
 
-SELECT plan(48);
+SELECT plan(54);
 
 DO $$
 BEGIN
@@ -267,6 +267,32 @@ SELECT is((SELECT count(*) FROM lead_mgmt.verify_history()), 0::bigint, 'verify_
 -- visible follows the events: hidden rows are not shown, all others of a lead company are
 SELECT is((SELECT count(*)::int FROM lead_mgmt.status_history WHERE visible <> (event <> 'hidden')), 0,
     'visible is false exactly on hidden rows here');
+
+-- a person's key changes: the history follows
+UPDATE crm.person_b SET id = 40 WHERE id = 4;
+SELECT is(pg_temp.rows(40), 'created:->open@lead set:open>contacting@lead set:contacting>disqualified@lead',
+    'a changed person key takes its history along');
+SELECT is((SELECT count(*)::int FROM lead_mgmt.status_history WHERE person_id = 4), 0, 'nothing is left under the old key');
+UPDATE crm.person_b SET id = 41, lead_status = 'qualified' WHERE id = 40;
+SELECT alike(pg_temp.rows(41), '% set:disqualified>qualified@lead', 'a key and a status changed together');
+SELECT throws_ok($$UPDATE lead_mgmt.status_history SET person_id = 99 WHERE person_id = 41$$, '42501', NULL,
+    'the history stays append-only for everyone else');
+
+-- a key of (company, id): renumbering the company (ON UPDATE CASCADE) is no move, and the history follows
+SELECT lead_mgmt.unmanage();
+DROP TABLE lead_mgmt.status_history;
+CREATE TABLE crm.company_c (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE crm.person_c (company_id int REFERENCES crm.company_c ON UPDATE CASCADE, id int,
+                           name text NOT NULL, PRIMARY KEY (company_id, id));
+SELECT lead_mgmt.manage('crm.company_c', 'crm.person_c');
+INSERT INTO crm.company_c (id, name, category) VALUES (1, 'Acme', 'lead'), (2, 'Bolt', 'lead');
+INSERT INTO crm.person_c (company_id, id, name) VALUES (1, 1, 'Ada'), (2, 1, 'Bea');
+UPDATE crm.person_c SET lead_status = 'contacting' WHERE company_id = 1;
+UPDATE crm.company_c SET id = 10 WHERE id = 1;
+SELECT results_eq($$SELECT company_id, person_id, event::text, to_status FROM lead_mgmt.status_history ORDER BY seq$$,
+    $$VALUES (10, 1, 'created', 'open'), (2, 1, 'created', 'open'), (10, 1, 'set', 'contacting')$$,
+    'a renumbered company takes the history of its persons along');
+SELECT is((SELECT count(*) FROM lead_mgmt.verify_history()), 0::bigint, 'and history replays');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -7,7 +7,8 @@
 # either side of lead-enabledness (alone, or after another update of the
 # company in the same transaction); sales reps add persons with a pause
 # between transactions; an administrator turns lead status of a category of
-# our own on and off; a watcher checks the invariant in every snapshot it
+# our own on and off, and merges one status into another (restoring it);
+# a category rule moves companies on when a status is set; a watcher checks the invariant in every snapshot it
 # takes (several a second) while all this runs.  Afterwards:
 #   (a) no person of a lead-enabled company is without status, in the final
 #       state nor in any snapshot the watcher took,

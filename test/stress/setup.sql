@@ -23,6 +23,10 @@ CREATE INDEX person_without_status ON crm.person (company_id) WHERE lead_status 
 INSERT INTO lead_mgmt.category (key, name, category_group, enable_lead_status, rank)
     VALUES ('prospect', 'Prospect', 'potential_customer', false, 7);
 
+-- Rule A2: a qualified lead makes its company an opportunity, in the
+-- transaction that set the status.
+INSERT INTO lead_mgmt.category_rule (status, category, automatic) VALUES ('qualified', 'opportunity', true);
+
 -- Operations tolerated by the clients (a status set while a concurrent
 -- category change hid it: 23L01), one row each.
 CREATE SCHEMA stress;
