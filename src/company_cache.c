@@ -179,7 +179,7 @@ LmCompanyCacheReset(void)
 static lmcc_hash *
 LmCompanyCache(LmLayout *layout)
 {
-	if (company_cache != NULL &&
+	if (company_cache != NULL && company_cache->members > 0 &&
 		(company_cache_reset_pending || company_cache_layout != layout))
 	{
 		lmcc_reset(company_cache);
@@ -193,7 +193,7 @@ LmCompanyCache(LmLayout *layout)
 			company_table_cxt = AllocSetContextCreate(CacheMemoryContext,
 													  "lead_mgmt company cache",
 													  ALLOCSET_DEFAULT_SIZES);
-		company_cache = lmcc_create(company_table_cxt, 256, &company_key_info);
+		company_cache = lmcc_create(company_table_cxt, 32, &company_key_info);
 	}
 	company_key_info.typlen = layout->company_key_typlen;
 	company_key_info.byval = layout->company_key_byval;
