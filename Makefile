@@ -23,7 +23,8 @@ OBJS = \
 	src/manage.o \
 	src/labels.o \
 	src/history.o \
-	src/automation.o
+	src/automation.o \
+	src/direct.o
 
 # The install script is edited as src/sql/lead_mgmt.sql and copied to the
 # versioned name at build time; the install scripts of released versions are

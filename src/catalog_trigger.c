@@ -29,8 +29,10 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -538,27 +540,42 @@ lm_check_single_default(PG_FUNCTION_ARGS)
 /*
  * Whether a key exists in lead_mgmt.category or lead_mgmt.lead_status.  A
  * key not found may be on its way: a parallel pg_restore loads the
- * catalogs side by side, in no particular order.  So the lookup waits for
- * in-flight writers of that catalog (a SHARE lock, released at once) and
- * looks again before it says no.
+ * catalogs side by side, in no particular order (it does not wait for the
+ * data of one configuration table before loading another's).  So the
+ * lookup waits for in-flight writers of that catalog (a SHARE lock,
+ * released at once) and looks again before it says no; and while a dump is
+ * being restored (check_function_bodies is off, as pg_dump's output sets
+ * it), it also waits up to LM_RESTORE_WAIT_MS for the catalog's data to
+ * arrive.
  */
+#define LM_RESTORE_WAIT_MS 30000
+
 static bool
 LmCatalogKeyExists(Oid catalog, const char *key)
 {
 	LmCategory	c;
 	LmStatus	st;
 	bool		category = catalog == LmGetOids()->category;
-	bool		found;
+	int			waited = 0;
 
 	if (strlen(key) >= LM_KEY_LEN)
 		return false;
-	found = category ? LmLookupCategory(key, &c) : LmLookupStatus(key, &st);
-	if (found)
-		return true;
-	LockRelationOid(catalog, ShareLock);
-	UnlockRelationOid(catalog, ShareLock);
-	LmCatalogInvalidate();
-	return category ? LmLookupCategory(key, &c) : LmLookupStatus(key, &st);
+	for (;;)
+	{
+		if (category ? LmLookupCategory(key, &c) : LmLookupStatus(key, &st))
+			return true;
+		LockRelationOid(catalog, ShareLock);
+		UnlockRelationOid(catalog, ShareLock);
+		LmCatalogInvalidate();
+		if (category ? LmLookupCategory(key, &c) : LmLookupStatus(key, &st))
+			return true;
+		if (check_function_bodies || waited >= LM_RESTORE_WAIT_MS)
+			return false;
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(20 * 1000L);
+		waited += 20;
+		LmCatalogInvalidate();
+	}
 }
 
 /*

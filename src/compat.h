@@ -43,4 +43,13 @@ LmIdentitySequence17(Oid relid, AttrNumber attnum)
 #define LmIdentitySequence(relid, attnum) getIdentitySequence((relid), (attnum), true)
 #endif
 
+/* ExecInsertIndexTuples() gained onlySummarizing in 16 */
+#if PG_VERSION_NUM >= 160000
+#define LmExecInsertIndexTuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define LmExecInsertIndexTuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
 #endif							/* LEAD_MGMT_COMPAT_H */

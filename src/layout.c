@@ -51,6 +51,7 @@
 #include "utils/typcache.h"
 
 #include "decide.h"
+#include "direct.h"
 #include "layout.h"
 
 static LmLayout *layout = NULL;
@@ -58,6 +59,11 @@ static MemoryContext layout_cxt = NULL;
 static bool layout_valid = false;
 static bool layout_managed = false;
 static uint64 layout_inval_count = 0;
+
+const char *const lm_history_columns[LM_HISTORY_COLUMNS] = {
+	"seq", "company_id", "person_id", "from_status", "to_status", "event", "category",
+	"changed_at", "changed_by", "source", "visible"
+};
 
 /* per-relation layouts, by OID */
 static HTAB *rel_layouts = NULL;
@@ -349,6 +355,19 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	l->history_owner = OidIsValid(l->history_relid) ? LmRelOwner(l->history_relid) : InvalidOid;
 	l->history_seq = InvalidOid;
 	l->history_seq_step = 1;
+	l->history_direct = false;
+	if (OidIsValid(l->history_relid))
+	{
+		int			c;
+
+		l->history_direct = LmDirectAllowed(l->history_relid);
+		for (c = 0; c < LM_HISTORY_COLUMNS; c++)
+		{
+			l->history_att[c] = get_attnum(l->history_relid, lm_history_columns[c]);
+			if (l->history_att[c] == InvalidAttrNumber)
+				l->history_direct = false;
+		}
+	}
 	if (OidIsValid(l->history_relid))
 	{
 		AttrNumber	seq_attno = get_attnum(l->history_relid, "seq");

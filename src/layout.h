@@ -51,6 +51,25 @@ typedef enum LmKeyConv
 	LM_KEY_CONV_IO				/* through text */
 } LmKeyConv;
 
+/* The columns of lead_mgmt.status_history, in the order manage() creates them. */
+typedef enum LmHistoryColumn
+{
+	LM_HC_SEQ,
+	LM_HC_COMPANY,
+	LM_HC_PERSON,
+	LM_HC_FROM,
+	LM_HC_TO,
+	LM_HC_EVENT,
+	LM_HC_CATEGORY,
+	LM_HC_CHANGED_AT,
+	LM_HC_CHANGED_BY,
+	LM_HC_SOURCE,
+	LM_HC_VISIBLE,
+	LM_HISTORY_COLUMNS
+} LmHistoryColumn;
+
+extern const char *const lm_history_columns[LM_HISTORY_COLUMNS];
+
 /* The managed pair, as resolved from lead_mgmt.registration. */
 typedef struct LmLayout
 {
@@ -106,6 +125,8 @@ typedef struct LmLayout
 	Oid			history_relid;
 	Oid			history_owner;
 	Oid			history_seq;	/* the sequence of its seq column */
+	bool		history_direct; /* rows appended directly (direct.c), not by SQL */
+	AttrNumber	history_att[LM_HISTORY_COLUMNS];	/* by LmHistoryColumn */
 	int64		history_seq_step;	/* its increment: numbers per nextval */
 	Oid			event_type;		/* lead_mgmt.history_event */
 	Datum		event_values[7];	/* its values, by LmEvent */

@@ -13,8 +13,9 @@
  * persons concerned (LmSinkCompanySet).
  *
  * Status history (H1): the rows of a statement are buffered and written in
- * bulk, one INSERT ... SELECT from lead_mgmt.history_batch(), at the
- * statement's end (or every
+ * bulk at the statement's end: appended to the table directly (direct.c),
+ * or, where its rows are routed (a distributed cluster), by one INSERT ...
+ * SELECT from lead_mgmt.history_batch() (or every
  * LM_HISTORY_CHUNK rows); sets are written by one INSERT ... SELECT from the
  * persons of the company.  Each buffered row carries the subtransaction
  * level it was made at, and a write writes every row not written yet, in
@@ -39,6 +40,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog_cache.h"
+#include "direct.h"
 #include "sink.h"
 
 PG_FUNCTION_INFO_V1(lm_transaction_changes);
@@ -217,6 +219,72 @@ LmHistoryKeepAfterWrite(LmHistoryRow *row, int level)
 	return row->level < level;
 }
 
+/*
+ * seq of the next row of a write: a block of numbers per nextval (the
+ * sequence's increment), drawn when the rows are written, after the locks
+ * that order conflicting changes: rows of one write are consecutive, and a
+ * later write draws a later block.
+ */
+static int64
+LmHistoryNextSeq(LmLayout *layout, int64 written, int64 *base)
+{
+	if (!OidIsValid(layout->history_seq))
+		elog(ERROR, "lead_mgmt.status_history.seq has no sequence");
+	if (written % layout->history_seq_step == 0)
+		*base = nextval_internal(layout->history_seq, false);
+	return *base + written % layout->history_seq_step;
+}
+
+/*
+ * Append the rows not written yet to the history table and its indexes
+ * (see direct.c), in the order they were made.
+ */
+static void
+LmHistoryWriteDirect(LmLayout *layout, int level)
+{
+	LmDirect	d;
+	int			natts;
+	Datum	   *values;
+	bool	   *nulls;
+	NameData	who;
+	int64		written = 0;
+	int64		base = 0;
+	int			i;
+
+	namestrcpy(&who, GetUserNameFromId(GetSessionUserId(), false));
+	LmDirectOpen(&d, layout->history_relid);
+	natts = RelationGetDescr(d.rel)->natts;
+	values = palloc0(natts * sizeof(Datum));
+	nulls = palloc(natts * sizeof(bool));
+	for (i = 0; i < history.n; i++)
+	{
+		LmHistoryRow *row = &history.rows[i];
+		const AttrNumber *att = layout->history_att;
+
+		if (row->written_at != 0)
+			continue;
+		row->written_at = level;
+		memset(nulls, true, natts * sizeof(bool));
+#define LM_SET(col, value, isnull) \
+		(values[att[col] - 1] = (value), nulls[att[col] - 1] = (isnull))
+		LM_SET(LM_HC_SEQ, Int64GetDatum(LmHistoryNextSeq(layout, written++, &base)), false);
+		LM_SET(LM_HC_COMPANY, row->company, false);
+		LM_SET(LM_HC_PERSON, row->person, false);
+		LM_SET(LM_HC_FROM, row->from, row->from_null);
+		LM_SET(LM_HC_TO, row->to, row->to_null);
+		LM_SET(LM_HC_EVENT, layout->event_values[row->event], false);
+		LM_SET(LM_HC_CATEGORY, row->category, row->category_null);
+		LM_SET(LM_HC_CHANGED_AT, TimestampTzGetDatum(row->at), false);
+		LM_SET(LM_HC_CHANGED_BY, NameGetDatum(&who), false);
+		LM_SET(LM_HC_SOURCE, row->source, row->source_null);
+		LM_SET(LM_HC_VISIBLE, BoolGetDatum(row->visible), false);
+#undef LM_SET
+		LmDirectInsert(&d, values, nulls);
+	}
+	LmDirectClose(&d);
+	history.unwritten = 0;
+}
+
 /* The rows lead_mgmt.history_batch() returns: those the current write writes. */
 static bool history_writing = false;
 
@@ -235,6 +303,12 @@ LmHistoryWrite(void)
 
 	if (history.unwritten == 0)
 		return;
+	if (layout->history_direct)
+	{
+		LmHistoryWriteDirect(layout, level);
+		LmHistoryCompact(LmHistoryKeepAfterWrite, level);
+		return;
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	history_writing = true;
@@ -274,8 +348,6 @@ lm_history_batch(PG_FUNCTION_ARGS)
 				 errmsg("lead_mgmt.history_batch() returns 10 columns, not %d", rsinfo->setDesc->natts)));
 	if (!history_writing)
 		return (Datum) 0;
-	if (!OidIsValid(layout->history_seq))
-		elog(ERROR, "lead_mgmt.status_history.seq has no sequence");
 	for (i = 0; i < history.n; i++)
 	{
 		LmHistoryRow *row = &history.rows[i];
@@ -285,17 +357,7 @@ lm_history_batch(PG_FUNCTION_ARGS)
 		if (row->written_at != 0)
 			continue;
 		row->written_at = level;
-
-		/*
-		 * seq: a block of numbers per nextval (the sequence's increment),
-		 * drawn now, when the rows are written, after the locks that order
-		 * conflicting changes: rows of one write are consecutive, and a
-		 * later write draws a later block.
-		 */
-		if (written % layout->history_seq_step == 0)
-			base = nextval_internal(layout->history_seq, false);
-		values[0] = Int64GetDatum(base + written % layout->history_seq_step);
-		written++;
+		values[0] = Int64GetDatum(LmHistoryNextSeq(layout, written++, &base));
 		values[1] = row->company;
 		values[2] = row->person;
 		values[3] = row->from;

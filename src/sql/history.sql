@@ -165,16 +165,25 @@ DECLARE
     s lead_mgmt.lead_status;
     k lead_mgmt.category;
     other text;
+    waited integer := 0;
 BEGIN
-    SELECT * INTO s FROM lead_mgmt.lead_status x WHERE x.key = NEW.status;
-    IF NOT FOUND THEN
+    -- while a dump is restored (check_function_bodies off), the catalogs may
+    -- be loaded after this table: wait for them a while
+    LOOP
+        SELECT * INTO s FROM lead_mgmt.lead_status x WHERE x.key = NEW.status;
+        SELECT * INTO k FROM lead_mgmt.category x WHERE x.key = NEW.category;
+        EXIT WHEN (s.key IS NOT NULL AND k.key IS NOT NULL) OR waited >= 1500
+                  OR current_setting('check_function_bodies')::boolean;
+        PERFORM pg_sleep(0.02);
+        waited := waited + 1;
+    END LOOP;
+    IF s.key IS NULL THEN
         RAISE EXCEPTION 'lead status "%" of a category rule does not exist', NEW.status
             USING ERRCODE = '23503',
                   HINT = format('Lead statuses are: %s.', (SELECT string_agg(x.key, ', ' ORDER BY x.rank, x.key)
                                                           FROM lead_mgmt.lead_status x WHERE NOT x.deleted));
     END IF;
-    SELECT * INTO k FROM lead_mgmt.category x WHERE x.key = NEW.category;
-    IF NOT FOUND THEN
+    IF k.key IS NULL THEN
         RAISE EXCEPTION 'category "%" of a category rule does not exist', NEW.category
             USING ERRCODE = '23503',
                   HINT = format('Categories are: %s.', (SELECT string_agg(x.key, ', ' ORDER BY x.rank, x.key)
