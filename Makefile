@@ -24,7 +24,8 @@ OBJS = \
 	src/labels.o \
 	src/history.o \
 	src/automation.o \
-	src/direct.o
+	src/direct.o \
+	src/counts.o
 
 # The install script is edited as src/sql/lead_mgmt.sql and copied to the
 # versioned name at build time; the install scripts of released versions are

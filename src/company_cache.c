@@ -25,6 +25,7 @@
 #include "access/xact.h"
 #include "common/hashfn.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "catalog_cache.h"
@@ -330,10 +331,89 @@ LmCompanyRenumbered(LmLayout *layout, Datum oldkey, Datum newkey)
 	return false;
 }
 
+/*
+ * Companies deleted in this transaction, with their category: the persons
+ * a foreign key deletes (or detaches) with a company are counted out of the
+ * category it had.  Keyed by a hash of the key's bytes, then compared.
+ */
+typedef struct LmDeletedBucket
+{
+	uint32		hash;
+	List	   *entries;		/* of LmDeletedCompany */
+} LmDeletedBucket;
+
+typedef struct LmDeletedCompany
+{
+	Datum		key;
+	char		category[LM_KEY_LEN];
+} LmDeletedCompany;
+
+static HTAB *deleted_companies = NULL;	/* in TopTransactionContext */
+
+void
+LmCompanyNoteDeleted(LmLayout *layout, Datum key, const char *category)
+{
+	uint32		hash = datum_image_hash(key, layout->company_key_byval, layout->company_key_typlen);
+	LmDeletedBucket *b;
+	LmDeletedCompany *d;
+	bool		found;
+	MemoryContext old;
+
+	if (deleted_companies == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(LmDeletedBucket);
+		ctl.hcxt = TopTransactionContext;
+		deleted_companies = hash_create("lead_mgmt deleted companies", 16, &ctl,
+										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	b = hash_search(deleted_companies, &hash, HASH_ENTER, &found);
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	d = palloc(sizeof(LmDeletedCompany));
+	d->key = datumCopy(key, layout->company_key_byval, layout->company_key_typlen);
+	strlcpy(d->category, category ? category : "", LM_KEY_LEN);
+	b->entries = found ? lappend(b->entries, d) : list_make1(d);
+	MemoryContextSwitchTo(old);
+}
+
+/* The category of a company this transaction deleted; false if it did not. */
+bool
+LmCompanyDeletedCategory(LmLayout *layout, Datum key, char *category)
+{
+	uint32		hash;
+	LmDeletedBucket *b;
+	ListCell   *lc;
+	bool		found = false;
+
+	category[0] = '\0';
+	if (deleted_companies == NULL)
+		return false;
+	hash = datum_image_hash(key, layout->company_key_byval, layout->company_key_typlen);
+	b = hash_search(deleted_companies, &hash, HASH_FIND, NULL);
+	if (b == NULL)
+		return false;
+	/* the last deletion of the key */
+	foreach(lc, b->entries)
+	{
+		LmDeletedCompany *d = (LmDeletedCompany *) lfirst(lc);
+
+		if (LmCompanyKeyEqual(layout, d->key, key))
+		{
+			strlcpy(category, d->category, LM_KEY_LEN);
+			found = true;
+		}
+	}
+	return found;
+}
+
 void
 LmCompanyXactEnd(void)
 {
 	/* key copies go with TopTransactionContext */
+	deleted_companies = NULL;
 	company_keys_cxt = NULL;
 	renumber_cxt = NULL;
 	renumbers = NULL;

@@ -1,7 +1,8 @@
 /*
  * company_cache.h
- *		Per-transaction answers about companies: found, lead-enabled; and
- *		the company keys this transaction renumbered.
+ *		Per-transaction answers about companies: found, lead-enabled; the
+ *		company keys this transaction renumbered; the categories of the
+ *		companies it deleted.
  *
  * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
  */
@@ -24,6 +25,8 @@ extern void LmCompanyForget(LmLayout *layout, Datum key);
 extern void LmCompanyNoteRenumber(LmLayout *layout, Datum oldkey, Datum newkey);
 extern bool LmCompanyRenumbered(LmLayout *layout, Datum oldkey, Datum newkey);
 extern Datum LmCopyKey(LmLayout *layout, Datum key, MemoryContext *cxt);
+extern void LmCompanyNoteDeleted(LmLayout *layout, Datum key, const char *category);
+extern bool LmCompanyDeletedCategory(LmLayout *layout, Datum key, char *category);
 extern void LmCompanyXactEnd(void);
 extern void LmCompanySubXactAbort(int level);
 extern void LmCompanySubXactCommit(int level);

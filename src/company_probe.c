@@ -128,6 +128,8 @@ LmCompanyProbe(LmLayout *layout, Datum key, bool lock, char *category)
 				reread = true;
 				break;
 			case TM_Deleted:
+			case TM_Invisible:
+				/* deleted, by another transaction or by this one */
 				found = false;
 				break;
 			case TM_Updated:

@@ -28,9 +28,11 @@
 #include "category_lock.h"
 #include "company_cache.h"
 #include "company_probe.h"
+#include "counts.h"
 
 PG_FUNCTION_INFO_V1(lm_company_rules);
 PG_FUNCTION_INFO_V1(lm_company_cascade);
+PG_FUNCTION_INFO_V1(lm_company_changes);
 
 /*
  * A category that may be newly set on a company: it exists and is not
@@ -75,12 +77,13 @@ static void
 LmCheckCompanyEvent(TriggerData *trigdata, const char *funcname, bool insert_ok)
 {
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
-		(insert_ok && TRIGGER_FIRED_BY_INSERT(trigdata->tg_event)))
+		(insert_ok && (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+					   TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 			 errmsg("function lead_mgmt.%s() must be fired for %s", funcname,
-					insert_ok ? "INSERT or UPDATE" : "UPDATE")));
+					insert_ok ? "INSERT, UPDATE or DELETE" : "UPDATE")));
 }
 
 static LmRelLayout *
@@ -116,15 +119,37 @@ lm_company_rules(PG_FUNCTION_ARGS)
 	LmCheckCompanyEvent(trigdata, "company_rules", true);
 	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	rl = LmCompanyRelLayout(trigdata, "company_rules");
+	desc = RelationGetDescr(trigdata->tg_relation);
+
+	/* its persons are counted out of its category (see counts.c) */
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		char		key[LM_KEY_LEN];
+
+		oldkey = heap_getattr(newtuple, rl->key_attno, desc, &oldkeynull);
+		oldcat = heap_getattr(newtuple, rl->status_attno, desc, &oldnull);
+		if (!oldkeynull)
+			LmCompanyNoteDeleted(rl->pair, oldkey,
+								 oldnull || !LmDatumToKey(oldcat, key) ? NULL : key);
+		return PointerGetDatum(newtuple);
+	}
+
 	if (!LmRulesActive())
 	{
 		/* a category may change unchecked: forget what we knew */
 		LmCompanyCacheReset();
+		/* the counts still follow: wait for the writers of its persons */
+		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) && LmCountsActive(rl->pair))
+		{
+			oldcat = heap_getattr(trigdata->tg_trigtuple, rl->status_attno, desc, &oldnull);
+			newcat = heap_getattr(newtuple, rl->status_attno, desc, &newnull);
+			if (!LmTextEqual(oldcat, oldnull, newcat, newnull))
+				LmCompanyLockForFlip(trigdata->tg_relation, &trigdata->tg_trigslot->tts_tid);
+		}
 		return PointerGetDatum(newtuple);
 	}
 
-	rl = LmCompanyRelLayout(trigdata, "company_rules");
-	desc = RelationGetDescr(trigdata->tg_relation);
 	newcat = heap_getattr(newtuple, rl->status_attno, desc, &newnull);
 	newkey = heap_getattr(newtuple, rl->key_attno, desc, &newkeynull);
 
@@ -154,7 +179,15 @@ lm_company_rules(PG_FUNCTION_ARGS)
 
 	/* what this transaction knows about the company is about to change */
 	LmCompanyCacheReset();
-	if (LmDatumEnabled(oldcat, oldnull, true) != LmDatumEnabled(newcat, newnull, true))
+
+	/*
+	 * A change of whether the company is lead-enabled waits for in-flight
+	 * writers of its persons (see company_probe.c); so does any change of
+	 * its category while counts are kept, so that its persons are counted
+	 * into the new category with the writers' last changes.
+	 */
+	if (LmDatumEnabled(oldcat, oldnull, true) != LmDatumEnabled(newcat, newnull, true) ||
+		LmCountsActive(rl->pair))
 		LmCompanyLockForFlip(trigdata->tg_relation, &trigdata->tg_trigslot->tts_tid);
 	return PointerGetDatum(newtuple);
 }
@@ -178,17 +211,64 @@ lm_company_cascade(PG_FUNCTION_ARGS)
 
 	LmCheckTriggerContext(fcinfo, "company_cascade", false, true);
 	LmCheckCompanyEvent(trigdata, "company_cascade", false);
-	if (!LmRulesActive())
-		return PointerGetDatum(NULL);
-
 	rl = LmCompanyRelLayout(trigdata, "company_cascade");
 	desc = RelationGetDescr(trigdata->tg_relation);
 	oldcat = heap_getattr(trigdata->tg_trigtuple, rl->status_attno, desc, &oldnull);
 	newcat = heap_getattr(trigdata->tg_newtuple, rl->status_attno, desc, &newnull);
 	key = heap_getattr(trigdata->tg_newtuple, rl->key_attno, desc, &keynull);
-	if (!keynull)
-		LmCascadeCompany(rl->pair, key, newnull ? NULL : TextDatumGetCString(newcat),
-						 LmDatumEnabled(oldcat, oldnull, false),
-						 LmDatumEnabled(newcat, newnull, false));
+	if (keynull)
+		return PointerGetDatum(NULL);
+
+	/* counts: the company and its persons move to the new category (rules on or off) */
+	{
+		char	   *from = oldnull ? NULL : TextDatumGetCString(oldcat);
+		char	   *to = newnull ? NULL : TextDatumGetCString(newcat);
+
+		LmCountsCompany(rl->pair, key, from, -1);
+		LmCountsCompany(rl->pair, key, to, 1);
+		LmCountsRegroup(rl->pair, key, from, to);
+	}
+	if (!LmRulesActive())
+		return PointerGetDatum(NULL);
+	LmCascadeCompany(rl->pair, key, newnull ? NULL : TextDatumGetCString(newcat),
+					 LmDatumEnabled(oldcat, oldnull, false),
+					 LmDatumEnabled(newcat, newnull, false));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * AFTER INSERT OR DELETE ON <company> FOR EACH ROW
+ * EXECUTE FUNCTION lead_mgmt.company_changes('company'): the company is
+ * counted in, or out of, its category (rules on or off).
+ */
+Datum
+lm_company_changes(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	LmRelLayout *rl;
+	Datum		cat;
+	Datum		key;
+	bool		catnull;
+	bool		keynull;
+	char		category[LM_KEY_LEN];
+
+	LmCheckTriggerContext(fcinfo, "company_changes", false, true);
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.company_changes() must be fired for INSERT or DELETE")));
+	rl = LmCompanyRelLayout(trigdata, "company_changes");
+	if (!LmCountsActive(rl->pair))
+		return PointerGetDatum(NULL);
+	desc = RelationGetDescr(trigdata->tg_relation);
+	cat = heap_getattr(trigdata->tg_trigtuple, rl->status_attno, desc, &catnull);
+	key = heap_getattr(trigdata->tg_trigtuple, rl->key_attno, desc, &keynull);
+	if (keynull)
+		return PointerGetDatum(NULL);
+	if (catnull || !LmDatumToKey(cat, category))
+		category[0] = '\0';
+	LmCountsCompany(rl->pair, key, category,
+					TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? 1 : -1);
 	return PointerGetDatum(NULL);
 }

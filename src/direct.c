@@ -40,6 +40,10 @@ LmDirectAllowed(Oid relid)
 void
 LmDirectOpen(LmDirect *d, Oid relid)
 {
+	/* at commit, no snapshot may be active: index checks want one */
+	d->pushed = !ActiveSnapshotSet();
+	if (d->pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
 	d->rel = table_open(relid, RowExclusiveLock);
 	d->estate = CreateExecutorState();
 	d->estate->es_snapshot = GetActiveSnapshot();
@@ -74,4 +78,6 @@ LmDirectClose(LmDirect *d)
 	ExecDropSingleTupleTableSlot(d->slot);
 	FreeExecutorState(d->estate);
 	table_close(d->rel, NoLock);
+	if (d->pushed)
+		PopActiveSnapshot();
 }

@@ -19,6 +19,7 @@ typedef struct LmDirect
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
 	CommandId	cid;
+	bool		pushed;			/* pushed an active snapshot */
 } LmDirect;
 
 /* Whether rows of the relation may be appended directly (a local heap table). */

@@ -40,6 +40,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
@@ -59,6 +60,10 @@ static MemoryContext layout_cxt = NULL;
 static bool layout_valid = false;
 static bool layout_managed = false;
 static uint64 layout_inval_count = 0;
+
+const char *const lm_count_columns[LM_COUNT_COLUMNS] = {
+	"company_id", "kind", "category", "status", "owner", "n"
+};
 
 const char *const lm_history_columns[LM_HISTORY_COLUMNS] = {
 	"seq", "company_id", "person_id", "from_status", "to_status", "event", "category",
@@ -164,6 +169,7 @@ typedef struct LmRegistration
 	char	   *category_column;
 	char	   *status_column;
 	char	   *label_column;
+	char	   *owner_column;
 } LmRegistration;
 
 static char *
@@ -188,7 +194,7 @@ LmReadRegistration(LmRegistration *reg)
 		elog(ERROR, "SPI_connect failed");
 	plan = SPI_prepare("SELECT company_table::pg_catalog.oid, person_table::pg_catalog.oid,"
 					   "       company_key, person_key, company_column, category_column,"
-					   "       lead_status_column, label_column"
+					   "       lead_status_column, label_column, owner_column"
 					   "  FROM lead_mgmt.registration", 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -211,6 +217,7 @@ LmReadRegistration(LmRegistration *reg)
 		reg->category_column = LmRegText(tup, desc, 6);
 		reg->status_column = LmRegText(tup, desc, 7);
 		reg->label_column = LmRegText(tup, desc, 8);
+		reg->owner_column = LmRegText(tup, desc, 9);
 		MemoryContextSwitchTo(spi);
 		found = true;
 	}
@@ -368,6 +375,23 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 				l->history_direct = false;
 		}
 	}
+	/* the count summary manage() creates (direct appends only) */
+	l->counts_relid = get_relname_relid("count_delta", LmGetOids()->schema);
+	if (OidIsValid(l->counts_relid))
+	{
+		int			c;
+
+		for (c = 0; c < LM_COUNT_COLUMNS; c++)
+		{
+			l->counts_att[c] = get_attnum(l->counts_relid, lm_count_columns[c]);
+			if (l->counts_att[c] == InvalidAttrNumber)
+				l->counts_relid = InvalidOid;	/* not one of ours */
+		}
+	}
+	if (OidIsValid(l->counts_relid) && !LmDirectAllowed(l->counts_relid))
+		l->counts_relid = InvalidOid;
+	l->counts_owner = OidIsValid(l->counts_relid) ? LmRelOwner(l->counts_relid) : InvalidOid;
+
 	if (OidIsValid(l->history_relid))
 	{
 		AttrNumber	seq_attno = get_attnum(l->history_relid, "seq");
@@ -541,6 +565,10 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	l->person_key_q = pstrdup(quote_identifier(reg->person_key));
 	l->status_q = pstrdup(quote_identifier(reg->status_column));
 	l->label_q = reg->label_column ? pstrdup(quote_identifier(reg->label_column)) : NULL;
+	/* an owner column dropped since manage() counts as none */
+	l->has_owner = reg->owner_column != NULL &&
+		get_attnum(l->person_relid, reg->owner_column) != InvalidAttrNumber;
+	l->owner_q = l->has_owner ? pstrdup(quote_identifier(reg->owner_column)) : NULL;
 	l->key_eq_op = LmOperatorSql(eqop);
 	MemoryContextSwitchTo(old);
 
@@ -695,6 +723,7 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 	rl->role = role;
 	rl->pair = pair;
 	rl->label_attno = 0;
+	rl->owner_attno = 0;
 	{
 		LmRegistration reg;
 
@@ -707,6 +736,18 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 			rl->status_attno = LmResolveColumn(rel, reg.status_column, "lead status", true);
 			if (reg.label_column != NULL)
 				rl->label_attno = LmResolveColumn(rel, reg.label_column, "label", false);
+			if (reg.owner_column != NULL &&
+				(rl->owner_attno = attnameAttNum(rel, reg.owner_column, false)) > 0)
+			{
+				Oid			outfunc;
+				bool		varlena;
+
+				getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), rl->owner_attno - 1)->atttypid,
+								  &outfunc, &varlena);
+				fmgr_info_cxt(outfunc, &rl->owner_out, CacheMemoryContext);
+			}
+			else
+				rl->owner_attno = 0;
 		}
 		else
 		{
@@ -778,8 +819,9 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			*nargs = 1;
 			break;
 		case LM_PLAN_PERSON_STATUS:
-			appendStringInfo(&sql, "SELECT %s FROM ONLY %s WHERE %s %s $1 AND $2 %s %s",
-							 l->status_q, l->person_qname, l->person_key_q, l->person_key_eq_op,
+			appendStringInfo(&sql, "SELECT %s, %s FROM ONLY %s WHERE %s %s $1 AND $2 %s %s",
+							 l->status_q, l->has_owner ? psprintf("%s::pg_catalog.text", l->owner_q) : "NULL::pg_catalog.text",
+							 l->person_qname, l->person_key_q, l->person_key_eq_op,
 							 l->key_eq_op, l->person_company_q);
 			argtypes[0] = l->person_key_type;
 			argtypes[1] = l->company_key_type;
@@ -858,6 +900,60 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			argtypes[3] = argtypes[2];
 			*nargs = l->person_key_has_company ? 4 : 2;
 			break;
+		case LM_PLAN_COUNT_GROUPS:
+			appendStringInfo(&sql, "SELECT %s, %s, pg_catalog.count(*) FROM ONLY %s WHERE $1 %s %s GROUP BY 1, 2",
+							 l->status_q, l->has_owner ? psprintf("%s::pg_catalog.text", l->owner_q) : "NULL::pg_catalog.text",
+							 l->person_qname, l->key_eq_op, l->person_company_q);
+			argtypes[0] = l->company_key_type;
+			*nargs = 1;
+			break;
+		case LM_PLAN_COUNTS_READ:
+			appendStringInfo(&sql, "SELECT category, status, owner, pg_catalog.sum(n)::pg_catalog.int8"
+							 "  FROM lead_mgmt.count_delta WHERE kind OPERATOR(pg_catalog.=) $1"
+							 " GROUP BY 1, 2, 3");
+			argtypes[0] = CHAROID;
+			*nargs = 1;
+			break;
+		case LM_PLAN_COUNTS_COMPACT:
+			appendStringInfo(&sql, "WITH d AS (DELETE FROM lead_mgmt.count_delta RETURNING *),"
+							 " f AS (INSERT INTO lead_mgmt.count_delta (company_id, kind, category, status, owner, n)"
+							 "       SELECT (pg_catalog.array_agg(d.company_id))[1], d.kind, d.category, d.status,"
+							 "              d.owner, pg_catalog.sum(d.n)"
+							 "         FROM d GROUP BY d.kind, d.category, d.status, d.owner"
+							 "        HAVING pg_catalog.sum(d.n) OPERATOR(pg_catalog.<>) 0)"
+							 " SELECT FROM d");
+			*nargs = 0;
+			break;
+		case LM_PLAN_COUNTS_SEED:
+			{
+				const char *any_company = psprintf("(pg_catalog.array_agg(c.%s) FILTER (WHERE c.%s IS NOT NULL))[1]",
+												   l->company_key_q, l->company_key_q);
+				const char *persons = psprintf("FROM ONLY %s p LEFT JOIN ONLY %s c ON c.%s %s p.%s",
+											   l->person_qname, l->company_qname, l->company_key_q,
+											   l->key_eq_op, l->person_company_q);
+
+				appendStringInfo(&sql, "INSERT INTO lead_mgmt.count_delta (company_id, kind, category, status, owner, n)"
+								 " SELECT %s, 'p', c.%s, p.%s, NULL, pg_catalog.count(*) %s GROUP BY c.%s, p.%s",
+								 any_company, l->category_q, l->status_q, persons, l->category_q, l->status_q);
+				if (l->has_owner)
+					appendStringInfo(&sql, " UNION ALL"
+									 " SELECT %s, 'o', c.%s, p.%s, p.%s::pg_catalog.text, pg_catalog.count(*) %s"
+									 "  GROUP BY c.%s, p.%s, p.%s::pg_catalog.text",
+									 any_company, l->category_q, l->status_q, l->owner_q, persons,
+									 l->category_q, l->status_q, l->owner_q);
+				appendStringInfo(&sql, " UNION ALL"
+								 " SELECT (pg_catalog.array_agg(c.%s))[1], 'c', c.%s, NULL, NULL, pg_catalog.count(*)"
+								 "   FROM ONLY %s c GROUP BY c.%s",
+								 l->company_key_q, l->category_q, l->company_qname, l->category_q);
+				*nargs = 0;
+			}
+			break;
+		case LM_PLAN_COUNTS_CLEAR:
+			appendStringInfo(&sql, "DELETE FROM lead_mgmt.count_delta"
+							 " WHERE pg_catalog.strpos($1, kind::pg_catalog.text) OPERATOR(pg_catalog.>) 0");
+			argtypes[0] = TEXTOID;
+			*nargs = 1;
+			break;
 		case LM_PLAN_STATUS_HOLDERS:
 			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1",
 							 l->person_qname, l->status_q);
@@ -894,6 +990,19 @@ LmLayoutPlan(LmLayout *l, LmPlanId id)
 	return l->plans[id];
 }
 
+/* The owner of a person row as text; NULL when none (or not configured). */
+char *
+LmPersonOwnerText(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		value;
+
+	if (rl->owner_attno <= 0)
+		return NULL;
+	value = heap_getattr(tuple, rl->owner_attno, desc, &isnull);
+	return isnull ? NULL : OutputFunctionCall(&rl->owner_out, value);
+}
+
 /*
  * Text form of a company key, for messages.
  */
@@ -920,6 +1029,11 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
 		case LM_PLAN_CATEGORY_USERS:
 		case LM_PLAN_COMPANY_ADVANCE:
 			return l->company_owner;
+		case LM_PLAN_COUNTS_READ:
+		case LM_PLAN_COUNTS_COMPACT:
+		case LM_PLAN_COUNTS_CLEAR:
+		case LM_PLAN_COUNTS_SEED:
+			return l->counts_owner;
 		case LM_PLAN_HISTORY_INSERT:
 		case LM_PLAN_HISTORY_HELD:
 		case LM_PLAN_HISTORY_AT:

@@ -20,6 +20,9 @@
 #define LM_TRG_PERSON_RULES		"lead_mgmt_person_rules"
 #define LM_TRG_PERSON_PENDING	"lead_mgmt_person_pending"
 #define LM_TRG_PERSON_CHANGES	"lead_mgmt_person_changes"
+#define LM_TRG_PERSON_TRUNCATE	"lead_mgmt_person_truncate"
+#define LM_TRG_COMPANY_CHANGES	"lead_mgmt_company_changes"
+#define LM_TRG_COMPANY_TRUNCATE	"lead_mgmt_company_truncate"
 #define LM_TRG_COMPANY_RULES	"lead_mgmt_company_rules"
 #define LM_TRG_COMPANY_CASCADE	"lead_mgmt_company_cascade"
 #define LM_TRG_COMPANY_PENDING	"lead_mgmt_company_pending"
@@ -41,6 +44,11 @@ typedef enum LmPlanId
 	LM_PLAN_MERGE,				/* every holder of a status -> another one */
 	LM_PLAN_COMPANY_ADVANCE,	/* a lead-enabled company -> another category */
 	LM_PLAN_HISTORY_REKEY,		/* a person's history follows a new key */
+	LM_PLAN_COUNT_GROUPS,		/* persons of a company by status and owner */
+	LM_PLAN_COUNTS_READ,		/* the count summary of a kind, summed per key */
+	LM_PLAN_COUNTS_COMPACT,		/* fold the count summary into one row per key */
+	LM_PLAN_COUNTS_CLEAR,		/* delete the count summary's rows of some kinds */
+	LM_PLAN_COUNTS_SEED,		/* the count summary recounted from the tables */
 	LM_NUM_PLANS
 } LmPlanId;
 
@@ -50,6 +58,20 @@ typedef enum LmKeyConv
 	LM_KEY_CONV_FUNC,			/* a cast function (int4 -> int8) */
 	LM_KEY_CONV_IO				/* through text */
 } LmKeyConv;
+
+/* The columns of lead_mgmt.count_delta. */
+typedef enum LmCountColumn
+{
+	LM_CC_COMPANY,
+	LM_CC_KIND,
+	LM_CC_CATEGORY,
+	LM_CC_STATUS,
+	LM_CC_OWNER,
+	LM_CC_N,
+	LM_COUNT_COLUMNS
+} LmCountColumn;
+
+extern const char *const lm_count_columns[LM_COUNT_COLUMNS];
 
 /* The columns of lead_mgmt.status_history, in the order manage() creates them. */
 typedef enum LmHistoryColumn
@@ -116,6 +138,8 @@ typedef struct LmLayout
 	char	   *person_key_q;
 	char	   *status_q;
 	char	   *label_q;		/* NULL when not configured */
+	char	   *owner_q;		/* NULL when not configured (or dropped) */
+	bool		has_owner;
 	char	   *key_eq_op;		/* OPERATOR(schema.=) for key = person column */
 	char	   *person_key_eq_op;	/* OPERATOR(schema.=) of the person key type */
 	char	   *company_key_eq_op;	/* OPERATOR(schema.=) of the company key type */
@@ -127,6 +151,11 @@ typedef struct LmLayout
 	Oid			history_seq;	/* the sequence of its seq column */
 	bool		history_direct; /* rows appended directly (direct.c), not by SQL */
 	AttrNumber	history_att[LM_HISTORY_COLUMNS];	/* by LmHistoryColumn */
+
+	/* lead_mgmt.count_delta, when manage() has created it */
+	Oid			counts_relid;
+	Oid			counts_owner;
+	AttrNumber	counts_att[LM_COUNT_COLUMNS];	/* by LmCountColumn */
 	int64		history_seq_step;	/* its increment: numbers per nextval */
 	Oid			event_type;		/* lead_mgmt.history_event */
 	Datum		event_values[7];	/* its values, by LmEvent */
@@ -154,6 +183,8 @@ typedef struct LmRelLayout
 	AttrNumber	company_attno;	/* person: the company column */
 	AttrNumber	status_attno;	/* person: lead status; company: category */
 	AttrNumber	label_attno;	/* person: label column, or 0 */
+	AttrNumber	owner_attno;	/* person: owner column, or 0 */
+	FmgrInfo	owner_out;		/* its output function */
 } LmRelLayout;
 
 extern LmLayout *LmGetLayout(void);
@@ -165,6 +196,7 @@ extern void LmLayoutInvalidateRel(Oid relid);
 extern void LmLayoutXactEnd(void);
 
 extern char *LmOperatorSql(Oid opoid);
+extern char *LmPersonOwnerText(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc);
 extern Oid	LmRelOwner(Oid relid);
 extern char *LmCompanyKeyText(LmLayout *layout, Datum key);
 extern Datum LmPersonCompanyKey(LmLayout *layout, Datum value);

@@ -38,6 +38,7 @@
 #include "catalog_cache.h"
 #include "category_lock.h"
 #include "company_cache.h"
+#include "counts.h"
 #include "layout.h"
 #include "pending.h"
 #include "refusal.h"
@@ -412,6 +413,7 @@ LmXactCallback(XactEvent event, void *arg)
 			/* a refusal no statement end reported (cannot happen; be safe) */
 			LmHiddenReport();
 			LmSinkFlush();
+			LmCountsFlush();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
@@ -427,6 +429,7 @@ LmXactCallback(XactEvent event, void *arg)
 			LmPendingXactEnd();
 			LmCategoryLockXactEnd();
 			LmSinkXactEnd();
+			LmCountsXactEnd();
 			LmAutomationXactEnd();
 			LmLayoutXactEnd();
 			break;
@@ -451,6 +454,7 @@ LmSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 			LmPendingSubXactAbort(level);
 			LmCategoryLockSubXactAbort(level);
 			LmSinkSubXactAbort(level);
+			LmCountsSubXactAbort(level);
 			LmAutomationSubXactAbort(level);
 			break;
 		case SUBXACT_EVENT_COMMIT_SUB:
@@ -458,6 +462,7 @@ LmSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 			LmPendingSubXactCommit(level);
 			LmCategoryLockSubXactCommit(level);
 			LmSinkSubXactCommit(level);
+			LmCountsSubXactCommit(level);
 			LmAutomationSubXactCommit(level);
 			break;
 		default:

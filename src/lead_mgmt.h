@@ -24,6 +24,8 @@
  *	labels.c			the session's label language
  *	history.c			status history: append-only guard, purge
  *	automation.c		category rules (A2), merge_status()
+ *	direct.c			rows appended to lead_mgmt's own tables
+ *	counts.c			the count summary behind the dashboard views
  */
 #ifndef LEAD_MGMT_H
 #define LEAD_MGMT_H

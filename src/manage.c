@@ -104,6 +104,9 @@ LmExtensionOwner(void)
  * Run a statement as the extension's owner (the registration, and the
  * triggers whose functions only the owner may attach).
  */
+/* > 0 while lead_mgmt runs statements of its own: its DDL is not the user's */
+static int	lm_internal_ddl = 0;
+
 static void
 LmSpiExecAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 {
@@ -113,12 +116,14 @@ LmSpiExecAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const ch
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(LmExtensionOwner(), save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	lm_internal_ddl++;
 	PG_TRY();
 	{
 		ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 	}
 	PG_FINALLY();
 	{
+		lm_internal_ddl--;
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 	PG_END_TRY();
@@ -623,6 +628,41 @@ LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char
 					 0, NULL, NULL, NULL);
 }
 
+/*
+ * lead_mgmt.count_delta, the count summary (counts.c), created with the
+ * company key type; derived data, so any earlier one is dropped.  It is
+ * filled by lead_mgmt.rebuild_counts().
+ */
+static void
+LmEnsureCounts(Oid company_relid, AttrNumber company_key)
+{
+	Oid			ctype = getBaseType(get_atttype(company_relid, company_key));
+
+	if (OidIsValid(get_relname_relid("count_delta", LmGetOids()->schema)))
+		LmSpiExecAsOwner("DROP TABLE lead_mgmt.count_delta", 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner(psprintf("CREATE TABLE lead_mgmt.count_delta ("
+							  " company_id %s,"
+							  " kind \"char\" NOT NULL,"
+							  " category text,"
+							  " status text,"
+							  " owner text,"
+							  " n bigint NOT NULL)", format_type_be_qualified(ctype)),
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("REVOKE ALL ON lead_mgmt.count_delta FROM PUBLIC", 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("COMMENT ON TABLE lead_mgmt.count_delta IS"
+					 " 'The count summary behind the dashboard views: signed deltas (kind p: persons per category and status;"
+					 " o: per owner, category and status; c: companies per category), appended by committing writers and"
+					 " folded by lead_mgmt.compact_counts(); read through lead_mgmt.count_summary()'",
+					 0, NULL, NULL, NULL);
+	LmSpiExecAsOwner("COMMENT ON COLUMN lead_mgmt.count_delta.company_id IS 'A company of the rows counted (keeps the row beside them on a distributed cluster)';"
+					 "COMMENT ON COLUMN lead_mgmt.count_delta.kind IS 'p: persons per category and status; o: persons per owner, category and status; c: companies per category';"
+					 "COMMENT ON COLUMN lead_mgmt.count_delta.category IS 'The category (NULL: none)';"
+					 "COMMENT ON COLUMN lead_mgmt.count_delta.status IS 'The stored lead status (NULL: none)';"
+					 "COMMENT ON COLUMN lead_mgmt.count_delta.owner IS 'The owner, as text (kind o; NULL: none)';"
+					 "COMMENT ON COLUMN lead_mgmt.count_delta.n IS 'Signed number of persons or companies; the rows of a key add up to its count'",
+					 0, NULL, NULL, NULL);
+}
+
 /* NULL arguments of manage(): name the first. */
 static void
 LmCheckManageArgs(FunctionCallInfo fcinfo)
@@ -788,17 +828,12 @@ lm_manage(PG_FUNCTION_ARGS)
 							  LM_TRG_PERSON_RULES, quote_identifier(person_company_name),
 							  quote_identifier(status_column), pname),
 					 0, NULL, NULL, NULL);
-	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s, %s, %s ON %s"
-							  " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes('person')",
-							  LM_TRG_PERSON_CHANGES, quote_identifier(person_company_name),
-							  quote_identifier(status_column), quote_identifier(person_id_name), pname),
-					 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OF %s, %s ON %s"
 							  " FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.resolve_pending('person')",
 							  LM_TRG_PERSON_PENDING, quote_identifier(person_company_name),
 							  quote_identifier(status_column), pname),
 					 0, NULL, NULL, NULL);
-	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE OF %s, %s ON %s"
+	LmSpiExecAsOwner(psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE OF %s, %s OR DELETE ON %s"
 							  " FOR EACH ROW EXECUTE FUNCTION lead_mgmt.company_rules('company')",
 							  LM_TRG_COMPANY_RULES, quote_identifier(category_column),
 							  quote_identifier(company_key_name), cname),
@@ -853,14 +888,18 @@ lm_manage(PG_FUNCTION_ARGS)
 	LmNoteCatalogWrite();
 	LmLayoutInvalidate();
 
+	/* the triggers that record what was written (history, counts) */
+	LmSpiExecAsOwner("SELECT lead_mgmt.change_triggers(true)", 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
+	LmEnsureCounts(company_relid, company_key[0]);
 	LmEnsureHistory(company_relid, company_key[0], person_relid, person_id, true);
 	LmSeedHistory(pname, cname, quote_identifier(person_id_name),
 				  quote_identifier(person_company_name), quote_identifier(company_key_name),
 				  quote_identifier(category_column), quote_identifier(status_column),
 				  LmOperatorSql(pf_eq_op), "lead_mgmt.manage()", nkeys == 2);
+	LmLayoutInvalidate();		/* the history and count tables are new */
+	LmSpiExecAsOwner("SELECT lead_mgmt.rebuild_counts()", 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("SELECT lead_mgmt.build_views()", 0, NULL, NULL, NULL);
-	LmLayoutInvalidate();		/* the history table is new */
 
 	if (!LmHasIndexOn(person_relid, person_company))
 		ereport(NOTICE,
@@ -933,8 +972,10 @@ LmUnmanageTables(bool check_owner, Oid dropped, char **survivor)
 		if (OidIsValid(relids[i]) && check_owner)
 			LmCheckOwner(relids[i], i == 0 ? "company" : "person");
 	}
-	/* the views read the tables; the history stays */
+	/* the views read the tables; the history stays, the counts go */
 	LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
+	if (OidIsValid(get_relname_relid("count_delta", LmGetOids()->schema)))
+		LmSpiExecAsOwner("DROP TABLE lead_mgmt.count_delta", 0, NULL, NULL, NULL);
 	/* the registration goes first: dropping the triggers fires sql_drop again */
 	LmSpiExecAsOwner("DELETE FROM lead_mgmt.registration", 0, NULL, NULL, NULL);
 	LmNoteCatalogWrite();
@@ -954,6 +995,7 @@ LmUnmanageTables(bool check_owner, Oid dropped, char **survivor)
 		LmDropTrigger(relids[1], q, LM_TRG_PERSON_RULES);
 		LmDropTrigger(relids[1], q, LM_TRG_PERSON_CHANGES);
 		LmDropTrigger(relids[1], q, LM_TRG_PERSON_PENDING);
+		LmDropTrigger(relids[1], q, LM_TRG_PERSON_TRUNCATE);
 		LmDropConstraint(relids[1], q, fkeys[1]);
 		if (survivor != NULL)
 			*survivor = q;
@@ -965,6 +1007,8 @@ LmUnmanageTables(bool check_owner, Oid dropped, char **survivor)
 		LmDropTrigger(relids[0], q, LM_TRG_COMPANY_RULES);
 		LmDropTrigger(relids[0], q, LM_TRG_COMPANY_CASCADE);
 		LmDropTrigger(relids[0], q, LM_TRG_COMPANY_PENDING);
+		LmDropTrigger(relids[0], q, LM_TRG_COMPANY_CHANGES);
+		LmDropTrigger(relids[0], q, LM_TRG_COMPANY_TRUNCATE);
 		LmDropConstraint(relids[0], q, fkeys[0]);
 		if (survivor != NULL)
 			*survivor = q;
@@ -1081,6 +1125,12 @@ lm_start_history(PG_FUNCTION_ARGS)
 	LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
 	LmEnsureHistory(layout->company_relid, layout->company_key_attno, layout->person_relid,
 					layout->person_key_attno, false);
+	if (!OidIsValid(get_relname_relid("count_delta", LmGetOids()->schema)))
+	{
+		LmEnsureCounts(layout->company_relid, layout->company_key_attno);
+		LmLayoutInvalidate();
+		LmSpiExecAsOwner("SELECT lead_mgmt.rebuild_counts()", 0, NULL, NULL, NULL);
+	}
 	LmSeedHistory(layout->person_qname, layout->company_qname, layout->person_key_q,
 				  layout->person_company_q, layout->company_key_q, layout->category_q,
 				  layout->status_q, layout->key_eq_op, "lead_mgmt.start_history()",
@@ -1210,6 +1260,9 @@ lm_views_ddl(PG_FUNCTION_ARGS)
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (!OidIsValid(get_namespace_oid("lead_mgmt", true)))
 		return PointerGetDatum(NULL);
+	/* lead_mgmt's own DDL (dropping the count summary, say) */
+	if (lm_internal_ddl > 0)
+		return PointerGetDatum(NULL);
 	if (strcmp(trigdata->event, "ddl_command_start") == 0)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -1218,7 +1271,7 @@ lm_views_ddl(PG_FUNCTION_ARGS)
 		{
 			LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
 			/* its column list would keep ALTER TABLE from retyping the key */
-			LmSpiExecAsOwner("SELECT lead_mgmt.person_changes_trigger(false)", 0, NULL, NULL, NULL);
+			LmSpiExecAsOwner("SELECT lead_mgmt.change_triggers(false)", 0, NULL, NULL, NULL);
 			lm_views_taken_off = GetTopTransactionId();
 		}
 		SPI_finish();
@@ -1238,7 +1291,7 @@ lm_views_ddl(PG_FUNCTION_ARGS)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed > 0)
 		{
-			LmSpiExecAsOwner("SELECT lead_mgmt.person_changes_trigger(true)", 0, NULL, NULL, NULL);
+			LmSpiExecAsOwner("SELECT lead_mgmt.change_triggers(true)", 0, NULL, NULL, NULL);
 			LmSpiExecAsOwner("SELECT lead_mgmt.build_views()", 0, NULL, NULL, NULL);
 		}
 		SPI_finish();

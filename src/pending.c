@@ -38,6 +38,7 @@
 #include "catalog_cache.h"
 #include "sink.h"
 #include "company_cache.h"
+#include "counts.h"
 #include "pending.h"
 #include "refusal.h"
 
@@ -54,6 +55,7 @@ typedef struct LmPending
 	bool		status_changed;
 	LmCompanySide old_side;
 	LmReentry	reentry;
+	int			counted;		/* level that moved its count, 0 while not */
 	bool		has_old_status;
 	char		old_status[LM_KEY_LEN];
 } LmPending;
@@ -142,19 +144,17 @@ LmPendingIndexAdd(LmLayout *layout, LmPending *p)
 	MemoryContextSwitchTo(old);
 }
 
-/*
- * Whether the person was written before its company was visible and is not
- * settled yet: its change is recorded when it is settled.
- */
-bool
-LmPendingHas(LmLayout *layout, Datum person)
+/* The unsettled entries of a person at a company (NIL when none). */
+static List *
+LmPendingEntries(LmLayout *layout, Datum person, Datum company, bool unsettled)
 {
 	uint32		hash;
 	LmPendingBucket *b;
 	ListCell   *lc;
+	List	   *found = NIL;
 
 	if (pending == NULL)
-		return false;
+		return NIL;
 	if (pending_index == NULL)
 	{
 		HASHCTL		ctl;
@@ -172,17 +172,29 @@ LmPendingHas(LmLayout *layout, Datum person)
 	hash = LmPersonHash(layout, person);
 	b = hash_search(pending_index, &hash, HASH_FIND, NULL);
 	if (b == NULL)
-		return false;
+		return NIL;
 	foreach(lc, b->entries)
 	{
 		LmPending  *p = (LmPending *) lfirst(lc);
 
-		if (p->settled == 0 &&
+		if ((!unsettled || p->settled == 0) &&
 			datum_image_eq(p->person, person, layout->person_key_byval,
-						   layout->person_key_typlen))
-			return true;
+						   layout->person_key_typlen) &&
+			LmCompanyKeyEqual(layout, p->key, company))
+			found = lappend(found, p);
 	}
-	return false;
+	return found;
+}
+
+/*
+ * Whether the person was written at this company before the company was
+ * visible and is not settled yet: its change is recorded, and counted under
+ * its company's category, when it is settled.
+ */
+bool
+LmPendingHasFor(LmLayout *layout, Datum person, Datum company)
+{
+	return LmPendingEntries(layout, person, company, true) != NIL;
 }
 
 /*
@@ -228,26 +240,52 @@ LmPendingAdd(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc, Datum company,
  * The person's status now, if it is still a person of the company.
  */
 static bool
-LmPendingPersonStatus(LmLayout *layout, LmPending *p, char *status, bool *isnull)
+LmPendingPersonStatus(LmLayout *layout, LmPending *p, char *status, bool *isnull, char **owner)
 {
 	Datum		values[2];
 	bool		found = false;
+	MemoryContext caller = CurrentMemoryContext;
 
 	values[0] = p->person;
 	values[1] = p->key;
 	*isnull = true;
+	*owner = NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (LmExecuteAsOwner(layout, LM_PLAN_PERSON_STATUS, values, NULL, false) > 0)
 	{
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+		char	   *o = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
 		found = true;
 		if (!*isnull && !LmDatumToKey(d, status))
 			*isnull = true;
+		if (o != NULL)
+			*owner = MemoryContextStrdup(caller, o);
 	}
 	SPI_finish();
 	return found;
+}
+
+/*
+ * The person was counted without a category while its company was not
+ * visible: it moves to the company's category now, once, whichever of its
+ * entries is settled first.
+ */
+static void
+LmPendingMoveCount(LmLayout *layout, LmPending *p, const char *category,
+				   const char *status, const char *owner)
+{
+	ListCell   *lc;
+
+	foreach(lc, LmPendingEntries(layout, p->person, p->key, false))
+	{
+		if (((LmPending *) lfirst(lc))->counted > 0)
+			return;
+	}
+	p->counted = GetCurrentTransactionNestLevel();
+	LmCountsPerson(layout, p->key, true, NULL, status, owner, -1);
+	LmCountsPerson(layout, p->key, true, category, status, owner, 1);
 }
 
 /*
@@ -260,10 +298,12 @@ LmPendingSettle(LmLayout *layout, LmPending *p, bool lead_enabled, const char *c
 	LmDecision	d;
 	char		status[LM_KEY_LEN];
 	bool		status_null;
+	char	   *owner;
 
 	/* gone, or moved on (a later write decided again) */
-	if (!LmPendingPersonStatus(layout, p, status, &status_null))
+	if (!LmPendingPersonStatus(layout, p, status, &status_null, &owner))
 		return;
+	LmPendingMoveCount(layout, p, category, status_null ? NULL : status, owner);
 	memset(&change, 0, sizeof(change));
 	change.insert = p->insert;
 	change.moved = p->moved;
@@ -378,8 +418,12 @@ LmPendingSubXactAbort(int level)
 	}
 	/* what the aborted subtransaction settled is pending again */
 	for (n = pending; n != NULL; n = n->next)
+	{
 		if (((LmPending *) n)->settled >= level)
 			((LmPending *) n)->settled = 0;
+		if (((LmPending *) n)->counted >= level)
+			((LmPending *) n)->counted = 0;
+	}
 	if (marker_level >= level)
 		marker_level = 0;
 }
@@ -391,8 +435,12 @@ LmPendingSubXactCommit(int level)
 
 	LmLevelCommit(pending, level);
 	for (n = pending; n != NULL; n = n->next)
+	{
 		if (((LmPending *) n)->settled >= level)
 			((LmPending *) n)->settled = level - 1;
+		if (((LmPending *) n)->counted >= level)
+			((LmPending *) n)->counted = level - 1;
+	}
 	if (marker_level >= level)
 		marker_level = level - 1;
 }

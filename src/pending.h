@@ -15,7 +15,7 @@
 
 extern void LmPendingAdd(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc,
 						 Datum company, const LmRowChange *change);
-extern bool LmPendingHas(LmLayout *layout, Datum person);
+extern bool LmPendingHasFor(LmLayout *layout, Datum person, Datum company);
 extern void LmPendingResolve(void);
 extern void LmPendingXactEnd(void);
 extern void LmPendingSubXactAbort(int level);

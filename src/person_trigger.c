@@ -34,6 +34,7 @@
 #include "cascade.h"
 #include "catalog_cache.h"
 #include "company_cache.h"
+#include "counts.h"
 #include "decide.h"
 #include "pending.h"
 #include "refusal.h"
@@ -226,12 +227,15 @@ LmPersonUpdate(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple,
 
 	/*
 	 * The target company is locked like for an insert, so that it cannot
-	 * stop being lead-enabled between our reading and the write; the one a
-	 * person leaves is only read.
+	 * stop being lead-enabled between our reading and the write.  The one a
+	 * person leaves is locked too while counts are kept: a change of its
+	 * category then waits for this transaction (or this one for it), so
+	 * that the person is counted out of the category it was counted in.
 	 */
 	change.new_side = LmSideOf(layout, new_company, new_company_null, true, category);
 	if (moved && change.new_side != LM_COMPANY_UNSEEN)
-		change.old_side = LmSideOf(layout, old_company, old_company_null, false, old_category);
+		change.old_side = LmSideOf(layout, old_company, old_company_null,
+								   LmCountsActive(layout), old_category);
 	return LmPersonApply(rl, &change, newtuple,
 						 LmWithStatus(rl, newtuple, desc, old_status, old_status_null),
 						 desc, new_company_null ? old_company : new_company);
@@ -308,14 +312,96 @@ LmPersonRekey(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple, TupleDesc
 }
 
 /*
- * AFTER INSERT OR UPDATE OF <company>, <lead_status>, <person key> ON <person>
- * FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes('person')
+ * The category a person row counts under: its company's (the one of a
+ * company deleted in this transaction too); none without a company, or while
+ * the person waits for its company to be visible (it is moved once settled).
+ * With lock, the company is locked FOR KEY SHARE like for any write, so that
+ * a change of its category waits for this transaction and then moves this
+ * person with the others.
+ */
+static void
+LmCountCategory(LmLayout *layout, Datum person, Datum company, bool isnull,
+				bool lock, char *category)
+{
+	LmCompanyState state;
+
+	category[0] = '\0';
+	if (isnull || LmPendingHasFor(layout, person, company))
+		return;
+	/* a company this transaction deleted (its persons go with it) */
+	if (LmCompanyDeletedCategory(layout, company, category))
+		return;
+	LmCompanyLookup(layout, company, lock, &state);
+	if (state.found)
+		memcpy(category, state.category, LM_KEY_LEN);
+}
+
+/*
+ * The person row's changes for the count summary: the old row counted out,
+ * the new one in (NULL: none); only when what is counted changed.
+ */
+static void
+LmPersonCount(LmRelLayout *rl, TupleDesc desc, Datum person, HeapTuple oldtuple,
+			  Datum old_company, bool old_company_null, HeapTuple newtuple,
+			  Datum new_company, bool new_company_null, bool moved)
+{
+	LmLayout   *layout = rl->pair;
+	char		old_category[LM_KEY_LEN];
+	char		new_category[LM_KEY_LEN];
+	char		old_key[LM_KEY_LEN];
+	char		new_key[LM_KEY_LEN];
+	const char *old_status = NULL;
+	const char *new_status = NULL;
+	char	   *old_owner = NULL;
+	char	   *new_owner = NULL;
+	bool		isnull;
+	Datum		value;
+
+	if (!LmCountsActive(layout))
+		return;
+	if (oldtuple != NULL)
+	{
+		value = heap_getattr(oldtuple, rl->status_attno, desc, &isnull);
+		if (!isnull && LmDatumToKey(value, old_key))
+			old_status = old_key;
+		old_owner = LmPersonOwnerText(rl, oldtuple, desc);
+	}
+	if (newtuple != NULL)
+	{
+		value = heap_getattr(newtuple, rl->status_attno, desc, &isnull);
+		if (!isnull && LmDatumToKey(value, new_key))
+			new_status = new_key;
+		new_owner = LmPersonOwnerText(rl, newtuple, desc);
+	}
+	if (oldtuple != NULL && newtuple != NULL && !moved &&
+		(old_status == NULL ? new_status == NULL : new_status != NULL && strcmp(old_status, new_status) == 0) &&
+		(old_owner == NULL ? new_owner == NULL : new_owner != NULL && strcmp(old_owner, new_owner) == 0))
+		return;					/* nothing counted changed (a renumbered company, say) */
+	if (oldtuple != NULL)
+	{
+		LmCountCategory(layout, person, old_company, old_company_null, true, old_category);
+		LmCountsPerson(layout, old_company, !old_company_null, old_category, old_status,
+					   old_owner, -1);
+	}
+	if (newtuple != NULL)
+	{
+		LmCountCategory(layout, person, new_company, new_company_null, false, new_category);
+		LmCountsPerson(layout, new_company, !new_company_null, new_category, new_status,
+					   new_owner, 1);
+	}
+}
+
+/*
+ * AFTER INSERT OR UPDATE OF <company>, <lead_status>, <person key>, <owner>
+ * OR DELETE ON <person> FOR EACH ROW EXECUTE FUNCTION
+ * lead_mgmt.person_changes('person')
  *
  * The row as it was stored, every BEFORE trigger done (a user's trigger
  * after ours, INSERT ... ON CONFLICT that did not insert, a row another
  * trigger skipped): what it changed is classified and handed to the change
- * sink.  With the rules off (X1) the same is recorded, so that history keeps
- * replaying to the stored statuses.
+ * sink (status history, the count summary).  With the rules off (X1) the
+ * same is recorded, so that history keeps replaying to the stored statuses
+ * and the counts stay exact.
  */
 Datum
 lm_person_changes(PG_FUNCTION_ARGS)
@@ -344,22 +430,30 @@ lm_person_changes(PG_FUNCTION_ARGS)
 	const char *cascade_category = NULL;
 
 	LmCheckTriggerContext(fcinfo, "person_changes", false, true);
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function lead_mgmt.person_changes() must be fired for INSERT or UPDATE")));
 	rl = LmGetRelLayout(trigdata, LM_ROLE_PERSON, "person_changes");
 	layout = rl->pair;
-	if (!LmSinkWanted(layout))
-		return PointerGetDatum(NULL);
-
 	desc = RelationGetDescr(trigdata->tg_relation);
+
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		person = heap_getattr(trigdata->tg_trigtuple, rl->key_attno, desc, &person_null);
+		old_company = heap_getattr(trigdata->tg_trigtuple, rl->company_attno, desc,
+								   &old_company_null);
+		if (!old_company_null)
+			old_company = LmPersonCompanyKey(layout, old_company);
+		LmPersonCount(rl, desc, person, trigdata->tg_trigtuple, old_company, old_company_null,
+					  NULL, (Datum) 0, true, false);
+		return PointerGetDatum(NULL);
+	}
+
 	memset(&change, 0, sizeof(change));
 	change.insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
 	newtuple = change.insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	new_company = heap_getattr(newtuple, rl->company_attno, desc, &new_company_null);
 	new_status = heap_getattr(newtuple, rl->status_attno, desc, &new_status_null);
+	person = heap_getattr(newtuple, rl->key_attno, desc, &person_null);
+	if (person_null)
+		return PointerGetDatum(NULL);	/* the primary key refuses it */
 	if (!change.insert)
 	{
 		old_company = heap_getattr(trigdata->tg_trigtuple, rl->company_attno, desc,
@@ -370,19 +464,19 @@ lm_person_changes(PG_FUNCTION_ARGS)
 									 &new_company, new_company_null);
 		LmPersonRekey(rl, trigdata->tg_trigtuple, newtuple, desc, change.moved,
 					  old_company, old_company_null, new_company, new_company_null);
-		if (!change.moved && LmTextEqual(old_status, old_status_null, new_status, new_status_null))
-			return PointerGetDatum(NULL);	/* nothing lead_mgmt records changed */
 	}
-	else if (new_company_null || new_status_null)
-		return PointerGetDatum(NULL);	/* history rows belong to a company */
-	else
+	else if (!new_company_null)
 		new_company = LmPersonCompanyKey(layout, new_company);
+	LmPersonCount(rl, desc, person, change.insert ? NULL : trigdata->tg_trigtuple,
+				  old_company, old_company_null, newtuple, new_company, new_company_null,
+				  change.moved);
 
-	person = heap_getattr(newtuple, rl->key_attno, desc, &person_null);
-	if (person_null)
+	/* status history: a change of the status or of the company only */
+	if (change.insert ? new_company_null || new_status_null :
+		!change.moved && LmTextEqual(old_status, old_status_null, new_status, new_status_null))
 		return PointerGetDatum(NULL);
 	/* written before its company was visible: recorded when settled */
-	if (LmPendingHas(layout, person))
+	if (!new_company_null && LmPendingHasFor(layout, person, new_company))
 		return PointerGetDatum(NULL);
 
 	if (!old_status_null && LmDatumToKey(old_status, old_key))

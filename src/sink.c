@@ -37,6 +37,7 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "catalog_cache.h"
@@ -300,6 +301,7 @@ LmHistoryWrite(void)
 {
 	LmLayout   *layout = history.layout;
 	int			level = GetCurrentTransactionNestLevel();
+	bool		pushed;
 
 	if (history.unwritten == 0)
 		return;
@@ -309,6 +311,10 @@ LmHistoryWrite(void)
 		LmHistoryCompact(LmHistoryKeepAfterWrite, level);
 		return;
 	}
+	/* at commit, no snapshot may be active */
+	pushed = !ActiveSnapshotSet();
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	history_writing = true;
@@ -322,6 +328,8 @@ LmHistoryWrite(void)
 	}
 	PG_END_TRY();
 	SPI_finish();
+	if (pushed)
+		PopActiveSnapshot();
 	LmHistoryCompact(LmHistoryKeepAfterWrite, level);
 }
 

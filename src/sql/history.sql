@@ -99,39 +99,173 @@ REVOKE EXECUTE ON FUNCTION lead_mgmt.history_batch() FROM PUBLIC;
 COMMENT ON FUNCTION lead_mgmt.history_batch() IS
     'Internal: the status history rows the change sink is writing (no rows outside that write)';
 
--- The trigger lists the person key among its columns (so that a person's
--- history follows a key change), which ALTER TABLE refuses to retype while
--- the trigger exists: the views' DDL event trigger takes it off for such a
--- command and puts it back at its end, like the views.
-CREATE FUNCTION lead_mgmt.person_changes_trigger(install boolean) RETURNS void
+-- The triggers that record what was written on the managed tables (status
+-- history, the count summary), installed by manage().  The person trigger
+-- lists the person key and the owner among its columns (a person's history
+-- follows a key change; counts per owner follow the owner), which ALTER
+-- TABLE refuses to retype while the trigger exists: the views' DDL event
+-- trigger takes these triggers off for such a command and puts them back at
+-- its end, like the views.
+CREATE FUNCTION lead_mgmt.company_changes() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'lm_company_changes' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION lead_mgmt.company_changes() FROM PUBLIC;
+COMMENT ON FUNCTION lead_mgmt.company_changes() IS
+    'AFTER INSERT/DELETE row trigger on the managed company table: companies per category in the count summary';
+
+CREATE FUNCTION lead_mgmt.counts_truncate() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'lm_counts_truncate' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION lead_mgmt.counts_truncate() FROM PUBLIC;
+COMMENT ON FUNCTION lead_mgmt.counts_truncate() IS
+    'AFTER TRUNCATE trigger on the managed tables: their counts are gone from the count summary';
+
+CREATE FUNCTION lead_mgmt.change_triggers(install boolean) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r lead_mgmt.registration;
-    present boolean;
+    owner_listed text := '';
+    t record;
+BEGIN
+    SELECT * INTO r FROM lead_mgmt.registration;
+    IF NOT FOUND OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = r.person_table)
+       OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = r.company_table) THEN
+        RETURN;
+    END IF;
+    IF r.owner_column IS NOT NULL AND EXISTS (
+           SELECT FROM pg_attribute a WHERE a.attrelid = r.person_table AND a.attname = r.owner_column
+              AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        owner_listed := format(', %I', r.owner_column);
+    END IF;
+    FOR t IN
+        SELECT * FROM (VALUES
+            (r.person_table, 'lead_mgmt_person_changes',
+             format('AFTER INSERT OR UPDATE OF %I, %I, %I%s OR DELETE ON %s FOR EACH ROW'
+                    ' EXECUTE FUNCTION lead_mgmt.person_changes(''person'')',
+                    r.company_column, r.lead_status_column, r.person_key, owner_listed, r.person_table)),
+            (r.person_table, 'lead_mgmt_person_truncate',
+             format('AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.counts_truncate(''person'')',
+                    r.person_table)),
+            (r.company_table, 'lead_mgmt_company_changes',
+             format('AFTER INSERT OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION lead_mgmt.company_changes(''company'')',
+                    r.company_table)),
+            (r.company_table, 'lead_mgmt_company_truncate',
+             format('AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.counts_truncate(''company'')',
+                    r.company_table))
+        ) AS x (tbl, name, definition)
+    LOOP
+        IF EXISTS (SELECT FROM pg_catalog.pg_trigger g WHERE g.tgrelid = t.tbl AND g.tgname = t.name) THEN
+            IF NOT install THEN
+                EXECUTE format('DROP TRIGGER %I ON %s', t.name, t.tbl);
+            END IF;
+        ELSIF install THEN
+            EXECUTE format('CREATE TRIGGER %I %s', t.name, t.definition);
+        END IF;
+    END LOOP;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION lead_mgmt.change_triggers(boolean) FROM PUBLIC;
+COMMENT ON FUNCTION lead_mgmt.change_triggers(boolean) IS
+    'Internal: install (true) or take off (false) the triggers that record what was written on the managed tables';
+
+-- Tables managed before this version get them now.
+SELECT lead_mgmt.change_triggers(true);
+
+------------------------------------------------------------------------------
+-- The count summary
+------------------------------------------------------------------------------
+
+CREATE FUNCTION lead_mgmt.counts_available() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'lm_counts_available'
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lead_mgmt.counts_available() IS
+    'Whether the count views answer from the count summary for the current role: it may read the managed tables and row-level security does not apply to it there (else they count the rows it may see)';
+
+CREATE FUNCTION lead_mgmt.count_summary(kind "char")
+    RETURNS TABLE (category text, status text, owner text, n bigint)
+    AS 'MODULE_PATHNAME', 'lm_count_summary'
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION lead_mgmt.count_summary("char") IS
+    'The count summary of a kind (p: persons per category and status; o: per owner, category and status; c: companies per category) as of the caller''s snapshot, its own transaction''s changes included; only for a role lead_mgmt.counts_available() is true for';
+
+CREATE FUNCTION lead_mgmt.compact_counts() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'lm_compact_counts'
+    LANGUAGE C VOLATILE
+    SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION lead_mgmt.compact_counts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lead_mgmt.compact_counts() TO lead_mgmt_admin;
+COMMENT ON FUNCTION lead_mgmt.compact_counts() IS
+    'Fold the count summary into one row per key, without holding up writers or readers; returns the rows folded (lead_mgmt_admin; writers also fold it now and then by themselves)';
+
+CREATE FUNCTION lead_mgmt.rebuild_counts() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'lm_rebuild_counts'
+    LANGUAGE C VOLATILE
+    SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION lead_mgmt.rebuild_counts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lead_mgmt.rebuild_counts() TO lead_mgmt_admin;
+COMMENT ON FUNCTION lead_mgmt.rebuild_counts() IS
+    'Recount the count summary from the managed tables (writers wait for it: the tables are locked in SHARE mode until the transaction ends); returns its rows (lead_mgmt_admin)';
+
+-- Every key whose summary differs from a recount (expected: none).
+CREATE FUNCTION lead_mgmt.verify_counts()
+    RETURNS TABLE (kind "char", category text, status text, owner text, summary bigint, recount bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r lead_mgmt.registration;
+    persons text;
+    owner_expr text;
 BEGIN
     SELECT * INTO r FROM lead_mgmt.registration;
     IF NOT FOUND THEN
-        RETURN;
+        RAISE EXCEPTION 'lead_mgmt manages no tables'
+            USING ERRCODE = '42704', HINT = 'Call lead_mgmt.manage(company_table => ..., person_table => ...) first.';
     END IF;
-    present := EXISTS (SELECT FROM pg_catalog.pg_trigger t
-                        WHERE t.tgrelid = r.person_table AND t.tgname = 'lead_mgmt_person_changes');
-    IF install AND NOT present THEN
-        EXECUTE format('CREATE TRIGGER lead_mgmt_person_changes AFTER INSERT OR UPDATE OF %I, %I, %I ON %s'
-                       ' FOR EACH ROW EXECUTE FUNCTION lead_mgmt.person_changes(''person'')',
-                       r.company_column, r.lead_status_column, r.person_key, r.person_table);
-    ELSIF NOT install AND present THEN
-        EXECUTE format('DROP TRIGGER lead_mgmt_person_changes ON %s', r.person_table);
+    IF to_regclass('lead_mgmt.count_delta') IS NULL THEN
+        RAISE EXCEPTION 'lead_mgmt.count_delta does not exist'
+            USING ERRCODE = '42P01', HINT = 'lead_mgmt.manage() creates it; lead_mgmt.start_history() creates it for tables managed before 1.1.0.';
     END IF;
+    IF NOT lead_mgmt.counts_available() THEN
+        RAISE EXCEPTION 'the count summary does not answer for role "%"', current_user
+            USING ERRCODE = '42501',
+                  HINT = 'Run verify_counts() as a role that reads the managed tables without row-level security (lead_mgmt_admin, their owner).';
+    END IF;
+    IF r.owner_column IS NOT NULL AND EXISTS (
+           SELECT FROM pg_attribute a WHERE a.attrelid = r.person_table AND a.attname = r.owner_column
+              AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        owner_expr := format('p.%I::text', r.owner_column);
+    END IF;
+    persons := format('FROM ONLY %s p LEFT JOIN ONLY %s c ON c.%I OPERATOR(pg_catalog.=) p.%I',
+                      r.person_table, r.company_table, r.company_key, r.company_column);
+    RETURN QUERY EXECUTE format(
+        'WITH s AS (SELECT ''p''::"char" AS kind, x.category, x.status, NULL::text AS owner, x.n'
+        '             FROM lead_mgmt.count_summary(''p'') x'
+        '           %5$s'
+        '           UNION ALL SELECT ''c'', x.category, NULL, NULL, x.n FROM lead_mgmt.count_summary(''c'') x),'
+        ' t AS (SELECT ''p''::"char" AS kind, c.%1$I::text AS category, p.%2$I::text AS status, NULL::text AS owner,'
+        '              pg_catalog.count(*) AS n %3$s GROUP BY 2, 3'
+        '       %6$s'
+        '       UNION ALL SELECT ''c'', c.%1$I::text, NULL, NULL, pg_catalog.count(*) FROM ONLY %4$s c GROUP BY 2)'
+        ' SELECT coalesce(s.kind, t.kind), coalesce(s.category, t.category), coalesce(s.status, t.status),'
+        '        coalesce(s.owner, t.owner), coalesce(s.n, 0)::bigint, coalesce(t.n, 0)::bigint'
+        '   FROM s FULL JOIN t ON s.kind = t.kind AND s.category IS NOT DISTINCT FROM t.category'
+        '        AND s.status IS NOT DISTINCT FROM t.status AND s.owner IS NOT DISTINCT FROM t.owner'
+        '  WHERE coalesce(s.n, 0) <> coalesce(t.n, 0)'
+        '  ORDER BY 1, 2, 3, 4',
+        r.category_column, r.lead_status_column, persons, r.company_table,
+        CASE WHEN owner_expr IS NULL THEN ''
+             ELSE 'UNION ALL SELECT ''o'', x.category, x.status, x.owner, x.n FROM lead_mgmt.count_summary(''o'') x' END,
+        CASE WHEN owner_expr IS NULL THEN ''
+             ELSE format('UNION ALL SELECT ''o'', c.%I::text, p.%I::text, %s, pg_catalog.count(*) %s GROUP BY 2, 3, 4',
+                         r.category_column, r.lead_status_column, owner_expr, persons) END);
 END
 $$;
-REVOKE EXECUTE ON FUNCTION lead_mgmt.person_changes_trigger(boolean) FROM PUBLIC;
-COMMENT ON FUNCTION lead_mgmt.person_changes_trigger(boolean) IS
-    'Internal: install (true) or take off (false) the AFTER ROW trigger of the managed person table';
-
--- Tables managed before this version get the trigger now.
-SELECT lead_mgmt.person_changes_trigger(true);
+REVOKE ALL ON FUNCTION lead_mgmt.verify_counts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lead_mgmt.verify_counts() TO lead_mgmt_admin;
+COMMENT ON FUNCTION lead_mgmt.verify_counts() IS
+    'Compare the count summary with a recount of the managed tables: the keys that differ (expected: none)';
 
 ------------------------------------------------------------------------------
 -- Category rules (A2)

@@ -257,6 +257,11 @@ DECLARE
     match_company text;
     v text;
     col record;
+    counted boolean := to_regclass('lead_mgmt.count_delta') IS NOT NULL;
+    owner_type text := 'text';
+    src_p text;        -- persons per (category, status)
+    src_o text;        -- persons per (owner, category, status)
+    src_c text;        -- companies per category
 BEGIN
     SELECT * INTO r FROM lead_mgmt.registration;
     IF NOT FOUND THEN
@@ -284,6 +289,37 @@ BEGIN
                             SELECT FROM pg_attribute a WHERE a.attrelid = r.person_table
                                AND a.attname = r.owner_column AND a.attnum > 0 AND NOT a.attisdropped)
                        THEN 'p.' || quote_ident(r.owner_column) ELSE 'NULL::text' END;
+
+    IF owner_expr <> 'NULL::text' THEN
+        SELECT format_type(a.atttypid, a.atttypmod) INTO owner_type FROM pg_attribute a
+         WHERE a.attrelid = r.person_table AND a.attname = r.owner_column;
+    END IF;
+
+    -- What the count views count: the count summary (see counts.c) for a
+    -- reader it may answer for (lead_mgmt.counts_available()), else the rows
+    -- the reader may see, counted now.  The planner keeps only one branch.
+    src_p := format('SELECT c.%1$s::text AS category, p.%2$s::text AS status, pg_catalog.count(*) AS n'
+                    '  FROM ONLY %3$s p LEFT JOIN ONLY %4$s c ON c.%5$s OPERATOR(pg_catalog.=) p.%6$s'
+                    '%7$s GROUP BY 1, 2',
+                    ca, st, p, c, ck, pc,
+                    CASE WHEN counted THEN ' WHERE NOT lead_mgmt.counts_available()' ELSE '' END);
+    src_o := format('SELECT (%1$s)::text AS owner, c.%2$s::text AS category, p.%3$s::text AS status, pg_catalog.count(*) AS n'
+                    '  FROM ONLY %4$s p LEFT JOIN ONLY %5$s c ON c.%6$s OPERATOR(pg_catalog.=) p.%7$s'
+                    ' WHERE p.%3$s IS NOT NULL%8$s GROUP BY 1, 2, 3',
+                    owner_expr, ca, st, p, c, ck, pc,
+                    CASE WHEN counted THEN ' AND NOT lead_mgmt.counts_available()' ELSE '' END);
+    src_c := format('SELECT c.%1$s::text AS category, pg_catalog.count(*) AS n FROM ONLY %2$s c%3$s GROUP BY 1',
+                    ca, c, CASE WHEN counted THEN ' WHERE NOT lead_mgmt.counts_available()' ELSE '' END);
+    IF counted THEN
+        src_p := 'SELECT x.category, x.status, x.n FROM lead_mgmt.count_summary(''p'') x'
+                 ' WHERE lead_mgmt.counts_available() UNION ALL ' || src_p;
+        src_o := CASE WHEN owner_expr = 'NULL::text'
+                      THEN 'SELECT NULL::text AS owner, x.category, x.status, x.n FROM lead_mgmt.count_summary(''p'') x'
+                      ELSE 'SELECT x.owner, x.category, x.status, x.n FROM lead_mgmt.count_summary(''o'') x' END
+                 || ' WHERE x.status IS NOT NULL AND lead_mgmt.counts_available() UNION ALL ' || src_o;
+        src_c := 'SELECT x.category, x.n FROM lead_mgmt.count_summary(''c'') x'
+                 ' WHERE lead_mgmt.counts_available() UNION ALL ' || src_c;
+    END IF;
 
     -- The status's last change (hides and re-shows keep it); the reader sees
     -- the history rows of the persons they may see.
@@ -361,40 +397,44 @@ SELECT c.%1$s AS company_id, c.%2$s AS category, cl.name AS category_name, k.cat
                  GROUP BY p.%5$s) g) n ON true
 $v$, ck, ca, c, p, st, pc);
 
-    -- Dashboard tiles: plain aggregates over person_leads
-    CREATE VIEW lead_mgmt.status_counts WITH (security_invoker = true) AS
-    SELECT s.key AS lead_status, sl.name AS status_name, s.rank, s.kind,
-           coalesce(n.visible, 0) AS visible, coalesce(n.retained, 0) AS retained,
-           coalesce(n.visible + n.retained, 0) AS total, s.deleted
-      FROM lead_mgmt.lead_status s
-      LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
-      LEFT JOIN (SELECT pl.retained_status,
-                        count(*) FILTER (WHERE pl.visible) AS visible,
-                        count(*) FILTER (WHERE NOT pl.visible) AS retained
-                   FROM lead_mgmt.person_leads pl
-                  WHERE pl.retained_status IS NOT NULL
-                  GROUP BY pl.retained_status) n ON n.retained_status = s.key
-     WHERE NOT s.deleted OR n.visible + n.retained > 0
-     ORDER BY s.rank, s.key;
+    -- Dashboard tiles: whether a status shows is its category's flag
+    EXECUTE format($v$
+CREATE VIEW lead_mgmt.status_counts WITH (security_invoker = true) AS
+SELECT s.key AS lead_status, sl.name AS status_name, s.rank, s.kind,
+       coalesce(n.visible, 0)::bigint AS visible, coalesce(n.retained, 0)::bigint AS retained,
+       coalesce(n.visible + n.retained, 0)::bigint AS total, s.deleted
+  FROM lead_mgmt.lead_status s
+  LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
+  LEFT JOIN (SELECT x.status,
+                    coalesce(pg_catalog.sum(x.n) FILTER (WHERE k.enable_lead_status), 0) AS visible,
+                    coalesce(pg_catalog.sum(x.n) FILTER (WHERE k.enable_lead_status IS NOT TRUE), 0) AS retained
+               FROM (%1$s) x
+               LEFT JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) x.category
+              WHERE x.status IS NOT NULL
+              GROUP BY x.status) n ON n.status OPERATOR(pg_catalog.=) s.key
+ WHERE NOT s.deleted OR n.visible + n.retained > 0
+ ORDER BY s.rank, s.key
+$v$, src_p);
 
     EXECUTE format($v$
 CREATE VIEW lead_mgmt.category_counts WITH (security_invoker = true) AS
 SELECT k.key AS category, kl.name AS category_name, k.category_group,
        k.enable_lead_status AS lead_status_enabled, k.rank,
-       coalesce(co.companies, 0) AS companies, coalesce(pe.persons, 0) AS persons,
-       coalesce(pe.leads, 0) AS leads, coalesce(pe.retained, 0) AS retained, k.deleted
+       coalesce(co.companies, 0)::bigint AS companies, coalesce(pe.persons, 0)::bigint AS persons,
+       (CASE WHEN k.enable_lead_status THEN coalesce(pe.with_status, 0) ELSE 0 END)::bigint AS leads,
+       (CASE WHEN k.enable_lead_status THEN 0 ELSE coalesce(pe.with_status, 0) END)::bigint AS retained,
+       k.deleted
   FROM lead_mgmt.category k
   LEFT JOIN LATERAL lead_mgmt.category_labels(k.key) kl ON true
-  LEFT JOIN (SELECT c.%1$s AS category, pg_catalog.count(*) AS companies
-               FROM ONLY %2$s c GROUP BY c.%1$s) co ON co.category OPERATOR(pg_catalog.=) k.key
-  LEFT JOIN (SELECT pl.category, pg_catalog.count(*) AS persons,
-                    pg_catalog.count(pl.lead_status) AS leads,
-                    pg_catalog.count(*) FILTER (WHERE pl.retained_status IS NOT NULL AND NOT pl.visible) AS retained
-               FROM lead_mgmt.person_leads pl GROUP BY pl.category) pe
+  LEFT JOIN (SELECT x.category, pg_catalog.sum(x.n) AS companies FROM (%1$s) x GROUP BY x.category) co
+         ON co.category OPERATOR(pg_catalog.=) k.key
+  LEFT JOIN (SELECT x.category, pg_catalog.sum(x.n) AS persons,
+                    coalesce(pg_catalog.sum(x.n) FILTER (WHERE x.status IS NOT NULL), 0) AS with_status
+               FROM (%2$s) x GROUP BY x.category) pe
          ON pe.category OPERATOR(pg_catalog.=) k.key
  WHERE NOT k.deleted OR co.companies > 0 OR pe.persons > 0
  ORDER BY k.rank, k.key
-$v$, ca, c);
+$v$, src_c, src_p);
 
     CREATE VIEW lead_mgmt.category_group_counts WITH (security_invoker = true) AS
     SELECT g.category_group, gl.name AS category_group_name,
@@ -409,28 +449,37 @@ $v$, ca, c);
      GROUP BY g.category_group, g.ord, gl.name
      ORDER BY g.ord;
 
-    CREATE VIEW lead_mgmt.owner_counts WITH (security_invoker = true) AS
-    SELECT pl.owner, coalesce(pl.owner::text, lead_mgmt.no_owner_label()) AS owner_name,
-           pl.lead_status, min(pl.status_name) AS status_name, min(pl.status_rank) AS rank,
-           count(*) AS leads
-      FROM lead_mgmt.person_leads pl
-     WHERE pl.visible AND pl.lead_status IS NOT NULL
-     GROUP BY pl.owner, pl.lead_status
-     ORDER BY pl.owner NULLS LAST, min(pl.status_rank), pl.lead_status;
+    EXECUTE format($v$
+CREATE VIEW lead_mgmt.owner_counts WITH (security_invoker = true) AS
+SELECT x.owner::%2$s AS owner, coalesce(x.owner, lead_mgmt.no_owner_label()) AS owner_name,
+       x.status AS lead_status, min(sl.name) AS status_name, min(s.rank) AS rank,
+       pg_catalog.sum(x.n)::bigint AS leads
+  FROM (%1$s) x
+  JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) x.category AND k.enable_lead_status
+  LEFT JOIN lead_mgmt.lead_status s ON s.key OPERATOR(pg_catalog.=) x.status
+  LEFT JOIN LATERAL lead_mgmt.status_labels(x.status) sl ON true
+ GROUP BY x.owner, x.status
+HAVING pg_catalog.sum(x.n) > 0
+ ORDER BY x.owner NULLS LAST, min(s.rank), x.status
+$v$, src_o, owner_type);
 
     -- The board: a column per status (every one that is not deleted, and a
-    -- deleted one while cards have it), cards of visible statuses
-    CREATE VIEW lead_mgmt.board_columns WITH (security_invoker = true) AS
-    SELECT s.key AS lead_status, sl.name AS status_name, s.rank,
-           coalesce(n.cards, 0) AS cards,
-           row_number() OVER (ORDER BY s.rank, s.key) AS position,
-           s.kind, sl.description AS status_description, s.deleted
-      FROM lead_mgmt.lead_status s
-      LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
-      LEFT JOIN (SELECT pl.lead_status, count(*) AS cards FROM lead_mgmt.person_leads pl
-                  WHERE pl.visible GROUP BY pl.lead_status) n ON n.lead_status = s.key
-     WHERE NOT s.deleted OR n.cards > 0
-     ORDER BY s.rank, s.key;
+    -- deleted one while cards have it), cards of visible statuses; the
+    -- columns count what the cards are (the summary is exact)
+    EXECUTE format($v$
+CREATE VIEW lead_mgmt.board_columns WITH (security_invoker = true) AS
+SELECT s.key AS lead_status, sl.name AS status_name, s.rank,
+       coalesce(n.cards, 0)::bigint AS cards,
+       row_number() OVER (ORDER BY s.rank, s.key) AS position,
+       s.kind, sl.description AS status_description, s.deleted
+  FROM lead_mgmt.lead_status s
+  LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
+  LEFT JOIN (SELECT x.status, pg_catalog.sum(x.n) AS cards FROM (%1$s) x
+               JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) x.category AND k.enable_lead_status
+              WHERE x.status IS NOT NULL GROUP BY x.status) n ON n.status OPERATOR(pg_catalog.=) s.key
+ WHERE NOT s.deleted OR n.cards > 0
+ ORDER BY s.rank, s.key
+$v$, src_p);
 
     CREATE VIEW lead_mgmt.board WITH (security_invoker = true) AS
     SELECT pl.lead_status,
@@ -441,20 +490,22 @@ $v$, ca, c);
       FROM lead_mgmt.person_leads pl
      WHERE pl.visible;
 
-    CREATE VIEW lead_mgmt.board_columns_by_category WITH (security_invoker = true) AS
-    SELECT k.key AS category, kl.name AS category_name, k.rank AS category_rank,
-           s.key AS lead_status, sl.name AS status_name, s.rank,
-           coalesce(n.cards, 0) AS cards,
-           row_number() OVER (PARTITION BY k.key ORDER BY s.rank, s.key) AS position
-      FROM lead_mgmt.category k
-     CROSS JOIN lead_mgmt.lead_status s
-      LEFT JOIN LATERAL lead_mgmt.category_labels(k.key) kl ON true
-      LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
-      LEFT JOIN (SELECT pl.category, pl.lead_status, count(*) AS cards FROM lead_mgmt.person_leads pl
-                  WHERE pl.visible GROUP BY pl.category, pl.lead_status) n
-             ON n.category = k.key AND n.lead_status = s.key
-     WHERE (k.enable_lead_status AND NOT k.deleted AND NOT s.deleted) OR n.cards > 0
-     ORDER BY k.rank, k.key, s.rank, s.key;
+    EXECUTE format($v$
+CREATE VIEW lead_mgmt.board_columns_by_category WITH (security_invoker = true) AS
+SELECT k.key AS category, kl.name AS category_name, k.rank AS category_rank,
+       s.key AS lead_status, sl.name AS status_name, s.rank,
+       coalesce(n.cards, 0)::bigint AS cards,
+       row_number() OVER (PARTITION BY k.key ORDER BY s.rank, s.key) AS position
+  FROM lead_mgmt.category k
+ CROSS JOIN lead_mgmt.lead_status s
+  LEFT JOIN LATERAL lead_mgmt.category_labels(k.key) kl ON true
+  LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
+  LEFT JOIN (SELECT x.category, x.status, pg_catalog.sum(x.n) AS cards FROM (%1$s) x
+              WHERE x.status IS NOT NULL GROUP BY x.category, x.status) n
+         ON n.category OPERATOR(pg_catalog.=) k.key AND n.status OPERATOR(pg_catalog.=) s.key AND k.enable_lead_status
+ WHERE (k.enable_lead_status AND NOT k.deleted AND NOT s.deleted) OR n.cards > 0
+ ORDER BY k.rank, k.key, s.rank, s.key
+$v$, src_p);
 
     CREATE VIEW lead_mgmt.board_by_category WITH (security_invoker = true) AS
     SELECT pl.category, pl.lead_status,
@@ -467,20 +518,23 @@ $v$, ca, c);
 
     -- By owner: a lane per owner with leads, and one for leads without an
     -- owner, each with a column per status
-    CREATE VIEW lead_mgmt.board_columns_by_owner WITH (security_invoker = true) AS
-    SELECT o.owner, coalesce(o.owner::text, lead_mgmt.no_owner_label()) AS owner_name,
-           s.key AS lead_status, sl.name AS status_name, s.rank,
-           coalesce(n.cards, 0) AS cards,
-           row_number() OVER (PARTITION BY o.owner ORDER BY s.rank, s.key) AS position
-      FROM (SELECT DISTINCT pl.owner FROM lead_mgmt.person_leads pl WHERE pl.visible
-            UNION SELECT NULL) o
-     CROSS JOIN lead_mgmt.lead_status s
-      LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
-      LEFT JOIN (SELECT pl.owner, pl.lead_status, count(*) AS cards FROM lead_mgmt.person_leads pl
-                  WHERE pl.visible GROUP BY pl.owner, pl.lead_status) n
-             ON n.owner IS NOT DISTINCT FROM o.owner AND n.lead_status = s.key
-     WHERE NOT s.deleted OR n.cards > 0
-     ORDER BY o.owner NULLS LAST, s.rank, s.key;
+    EXECUTE format($v$
+CREATE VIEW lead_mgmt.board_columns_by_owner WITH (security_invoker = true) AS
+WITH n AS (
+    SELECT x.owner, x.status, pg_catalog.sum(x.n) AS cards FROM (%1$s) x
+      JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) x.category AND k.enable_lead_status
+     GROUP BY x.owner, x.status HAVING pg_catalog.sum(x.n) > 0)
+SELECT o.owner::%2$s AS owner, coalesce(o.owner, lead_mgmt.no_owner_label()) AS owner_name,
+       s.key AS lead_status, sl.name AS status_name, s.rank,
+       coalesce(n.cards, 0)::bigint AS cards,
+       row_number() OVER (PARTITION BY o.owner ORDER BY s.rank, s.key) AS position
+  FROM (SELECT DISTINCT n.owner FROM n UNION SELECT NULL) o
+ CROSS JOIN lead_mgmt.lead_status s
+  LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
+  LEFT JOIN n ON n.owner IS NOT DISTINCT FROM o.owner AND n.status OPERATOR(pg_catalog.=) s.key
+ WHERE NOT s.deleted OR n.cards > 0
+ ORDER BY o.owner NULLS LAST, s.rank, s.key
+$v$, src_o, owner_type);
 
     CREATE VIEW lead_mgmt.board_by_owner WITH (security_invoker = true) AS
     SELECT pl.owner, coalesce(pl.owner::text, lead_mgmt.no_owner_label()) AS owner_name,

@@ -227,10 +227,10 @@ SELECT fk_ok('crm', 'person', 'lead_status', 'lead_mgmt', 'lead_status', 'key',
     'manage(): person.lead_status references lead_mgmt.lead_status');
 SELECT fk_ok('crm', 'company', 'category', 'lead_mgmt', 'category', 'key',
     'manage(): the existing company.category now references lead_mgmt.category');
-SELECT is(pg_temp.lm_triggers('crm.person'), ARRAY['lead_mgmt_person_changes', 'lead_mgmt_person_pending', 'lead_mgmt_person_rules'],
+SELECT is(pg_temp.lm_triggers('crm.person'), ARRAY['lead_mgmt_person_changes', 'lead_mgmt_person_pending', 'lead_mgmt_person_rules', 'lead_mgmt_person_truncate'],
     'manage(): triggers on the person table');
 SELECT is(pg_temp.lm_triggers('crm.company'),
-    ARRAY['lead_mgmt_company_cascade', 'lead_mgmt_company_pending', 'lead_mgmt_company_rules'],
+    ARRAY['lead_mgmt_company_cascade', 'lead_mgmt_company_changes', 'lead_mgmt_company_pending', 'lead_mgmt_company_rules', 'lead_mgmt_company_truncate'],
     'manage(): triggers on the company table');
 SELECT hasnt_column('crm', 'person', 'category', 'rule B7: persons get no category column of their own');
 SELECT results_eq('SELECT id, lead_status FROM crm.person ORDER BY id',

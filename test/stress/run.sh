@@ -164,6 +164,22 @@ if [ "$replay" -ne 0 ]; then
 fi
 echo "  status history: $(q -c "SELECT count(*) FROM lead_mgmt.status_history") rows; replay differs for $replay persons"
 
+# (f) the count summary equals a recount; folding it and rebuilding it
+# change nothing
+counts=$(q -c "SELECT count(*) FROM lead_mgmt.verify_counts()")
+if [ "$counts" -ne 0 ]; then
+	violation "$counts keys of the count summary differ from a recount"
+	q -c "SELECT * FROM lead_mgmt.verify_counts() LIMIT 20"
+fi
+summary_rows=$(q -c "SELECT count(*) FROM lead_mgmt.count_delta")
+folded=$(q -c "SELECT lead_mgmt.compact_counts()")
+after_compact=$(q -c "SELECT count(*) FROM lead_mgmt.verify_counts()")
+[ "$after_compact" -eq 0 ] || violation "after compact_counts(), $after_compact keys differ from a recount"
+q -c "SELECT lead_mgmt.rebuild_counts()" >/dev/null
+after_rebuild=$(q -c "SELECT count(*) FROM lead_mgmt.verify_counts()")
+[ "$after_rebuild" -eq 0 ] || violation "after rebuild_counts(), $after_rebuild keys differ from a recount"
+echo "  count summary: $summary_rows rows at the end ($folded folded by compact_counts()); differs from a recount for $counts keys"
+
 echo
 echo "final state (persons by status; visible = company lead-enabled):"
 q -F ' ' -c "SELECT '  ' || coalesce(p.lead_status, '(none)'),

@@ -291,7 +291,7 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE TRIGGER lead_mgmt_person_pending AFTER INSERT OR UPDATE OF %I, %I ON %s'
                               ' FOR EACH STATEMENT EXECUTE FUNCTION lead_mgmt.resolve_pending(''person'')',
                               r.company_column, r.lead_status_column, r.person_table);
-    EXECUTE pg_catalog.format('CREATE TRIGGER lead_mgmt_company_rules BEFORE INSERT OR UPDATE OF %I, %I ON %s'
+    EXECUTE pg_catalog.format('CREATE TRIGGER lead_mgmt_company_rules BEFORE INSERT OR UPDATE OF %I, %I OR DELETE ON %s'
                               ' FOR EACH ROW EXECUTE FUNCTION lead_mgmt.company_rules(''company'')',
                               r.category_column, r.company_key, r.company_table);
     EXECUTE pg_catalog.format('CREATE TRIGGER lead_mgmt_company_cascade AFTER UPDATE OF %I ON %s FOR EACH ROW'

@@ -1,0 +1,668 @@
+/*
+ * counts.c
+ *		The count summary behind the dashboard views: exact, transactionally
+ *		consistent, read in time independent of the number of persons, and
+ *		kept without a row that concurrent writers would queue on.
+ *
+ * Copyright (c) 2026, the lead_mgmt authors; PostgreSQL License (LICENSE).
+ *
+ * lead_mgmt.count_delta (created by manage() with the company key type)
+ * holds signed deltas: kind 'p' persons per (category, status), kind 'o'
+ * persons per (owner, category, status), kind 'c' companies per category.
+ * Whether a status shows is its category's enable_lead_status, read when
+ * the counts are read, so a catalog flip changes no count.  The sum of the
+ * rows of a key is its count.
+ *
+ * Writers never update a row: the change sink adds each row change of the
+ * managed tables to per-transaction deltas in memory (per subtransaction
+ * level, so that a rolled-back savepoint takes its deltas with it), and a
+ * transaction appends them, a few rows, when it commits, in the same
+ * transaction as its changes.  A reader sees the rows committed before its
+ * snapshot plus its own transaction's deltas still in memory
+ * (lead_mgmt.count_summary() adds them): the counts of its snapshot, own
+ * changes included.  lead_mgmt.compact_counts() folds the rows into one per
+ * key; a writer that has appended enough rows folds them on its way out when
+ * nobody else is folding (a lock that only compactions take, tried without
+ * waiting), so the table stays small without a scheduler.
+ *
+ * Every path counts: inserts, updates and deletes of persons (the person
+ * trigger's AFTER ROW half, as written, rules on or off), a company's
+ * insert, delete or category change (its persons move with it), TRUNCATE
+ * (the kinds of the truncated table are cleared), persons written before
+ * their company was visible (counted without a category, and moved once the
+ * company is settled).
+ *
+ * A reader to whom row-level security applies on the managed tables, or
+ * who may not read them, gets the views' exact count over the rows it may
+ * see instead (lead_mgmt.counts_available() says which).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+
+#include "counts.h"
+#include "direct.h"
+
+PG_FUNCTION_INFO_V1(lm_count_summary);
+PG_FUNCTION_INFO_V1(lm_counts_available);
+PG_FUNCTION_INFO_V1(lm_compact_counts);
+PG_FUNCTION_INFO_V1(lm_counts_truncate);
+PG_FUNCTION_INFO_V1(lm_rebuild_counts);
+
+/* A writer folds the summary after appending this many rows. */
+#define LM_COUNTS_COMPACT_AFTER 1024
+
+/* The key of a delta: kind, category, status, owner (NULL: none). */
+typedef struct LmCountKey
+{
+	char		kind;
+	char	   *category;
+	char	   *status;
+	char	   *owner;
+} LmCountKey;
+
+typedef struct LmCountEntry
+{
+	LmCountKey	key;			/* strings in the level's context */
+	int64		n;
+	bool		has_company;
+	Datum		company;		/* a company of the rows counted (co-location) */
+} LmCountEntry;
+
+typedef struct LmCountLevel
+{
+	LmLevelNode node;			/* first: the list and the level */
+	MemoryContext cxt;
+	HTAB	   *deltas;
+} LmCountLevel;
+
+static LmLevelNode *levels = NULL;	/* of LmCountLevel, innermost first */
+static LmLayout *counts_layout = NULL;	/* the layout the deltas belong to */
+static int64 appended_since_compact = 0;
+
+/* ---- keys ---- */
+
+static uint32
+LmStrHash(const char *s)
+{
+	return s == NULL ? 0x9e3779b9 : hash_bytes((const unsigned char *) s, strlen(s));
+}
+
+static uint32
+LmCountKeyHash(const void *key, Size keysize)
+{
+	const LmCountKey *k = (const LmCountKey *) key;
+	uint32		h = (uint32) k->kind;
+
+	h = hash_combine(h, LmStrHash(k->category));
+	h = hash_combine(h, LmStrHash(k->status));
+	return hash_combine(h, LmStrHash(k->owner));
+}
+
+static bool
+LmStrEqual(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+static int
+LmCountKeyMatch(const void *key1, const void *key2, Size keysize)
+{
+	const LmCountKey *a = (const LmCountKey *) key1;
+	const LmCountKey *b = (const LmCountKey *) key2;
+
+	return (a->kind == b->kind && LmStrEqual(a->category, b->category) &&
+			LmStrEqual(a->status, b->status) && LmStrEqual(a->owner, b->owner)) ? 0 : 1;
+}
+
+static char *
+LmCountStrdup(MemoryContext cxt, const char *s)
+{
+	return (s == NULL || s[0] == '\0') ? NULL : MemoryContextStrdup(cxt, s);
+}
+
+/*
+ * The deltas of a subtransaction level, created on first use; the list is
+ * kept innermost first.
+ */
+static LmCountLevel *
+LmCountsLevelAt(int level)
+{
+	LmLevelNode **link = &levels;
+	LmCountLevel *l;
+	HASHCTL		ctl;
+
+	while (*link != NULL && (*link)->level > level)
+		link = &(*link)->next;
+	if (*link != NULL && (*link)->level == level)
+		return (LmCountLevel *) *link;
+	l = MemoryContextAllocZero(TopTransactionContext, sizeof(LmCountLevel));
+	l->cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt count deltas",
+								   ALLOCSET_SMALL_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(LmCountKey);
+	ctl.entrysize = sizeof(LmCountEntry);
+	ctl.hash = LmCountKeyHash;
+	ctl.match = LmCountKeyMatch;
+	ctl.hcxt = l->cxt;
+	l->deltas = hash_create("lead_mgmt count deltas", 32, &ctl,
+							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	l->node.level = level;
+	l->node.next = *link;
+	*link = &l->node;
+	return l;
+}
+
+static LmCountLevel *
+LmCountsLevel(void)
+{
+	return LmCountsLevelAt(GetCurrentTransactionNestLevel());
+}
+
+/* Add n to a key of the given level's deltas. */
+static void
+LmCountsAddTo(LmCountLevel *l, LmLayout *layout, char kind, const char *category,
+			  const char *status, const char *owner, int64 n, Datum company, bool has_company)
+{
+	LmCountKey	key;
+	LmCountEntry *e;
+	bool		found;
+
+	if (n == 0)
+		return;
+	key.kind = kind;
+	key.category = (char *) (category != NULL && category[0] != '\0' ? category : NULL);
+	key.status = (char *) (status != NULL && status[0] != '\0' ? status : NULL);
+	key.owner = (char *) owner;
+	e = hash_search(l->deltas, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		e->key.kind = kind;
+		e->key.category = LmCountStrdup(l->cxt, key.category);
+		e->key.status = LmCountStrdup(l->cxt, key.status);
+		e->key.owner = owner == NULL ? NULL : MemoryContextStrdup(l->cxt, owner);
+		e->n = 0;
+		e->has_company = false;
+		e->company = (Datum) 0;
+	}
+	e->n += n;
+	if (has_company && !e->has_company)
+	{
+		MemoryContext old = MemoryContextSwitchTo(l->cxt);
+
+		e->company = datumCopy(company, layout->company_key_byval, layout->company_key_typlen);
+		e->has_company = true;
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* ---- what the change sink hands over ---- */
+
+bool
+LmCountsActive(LmLayout *layout)
+{
+	return OidIsValid(layout->counts_relid);
+}
+
+void
+LmCountsPerson(LmLayout *layout, Datum company, bool has_company, const char *category,
+			   const char *status, const char *owner, int64 n)
+{
+	LmCountLevel *l;
+
+	if (!LmCountsActive(layout) || n == 0)
+		return;
+	counts_layout = layout;
+	l = LmCountsLevel();
+	LmCountsAddTo(l, layout, 'p', category, status, NULL, n, company, has_company);
+	if (layout->has_owner)
+		LmCountsAddTo(l, layout, 'o', category, status, owner, n, company, has_company);
+}
+
+void
+LmCountsCompany(LmLayout *layout, Datum company, const char *category, int64 n)
+{
+	if (!LmCountsActive(layout) || n == 0)
+		return;
+	counts_layout = layout;
+	LmCountsAddTo(LmCountsLevel(), layout, 'c', category, NULL, NULL, n, company, true);
+}
+
+/*
+ * The persons of a company move from one category to another (the
+ * company's category changed, or it became visible with its persons written
+ * before it): one query groups them by status and owner.
+ */
+void
+LmCountsRegroup(LmLayout *layout, Datum company, const char *from_category,
+				const char *to_category)
+{
+	uint64		i;
+	uint64		n;
+	Datum		values[1];
+
+	if (!LmCountsActive(layout) || LmStrEqual(from_category, to_category))
+		return;
+	values[0] = company;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = LmExecuteAsOwner(layout, LM_PLAN_COUNT_GROUPS, values, NULL, false);
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *status = SPI_getvalue(tup, desc, 1);
+		char	   *owner = SPI_getvalue(tup, desc, 2);
+		bool		isnull;
+		int64		count = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+
+		LmCountsPerson(layout, company, true, from_category, status, owner, -count);
+		LmCountsPerson(layout, company, true, to_category, status, owner, count);
+	}
+	SPI_finish();
+}
+
+/* ---- writing the deltas, at commit ---- */
+
+/* Fold the deltas of every level into the outermost one's entries. */
+static HTAB *
+LmCountsMerged(void)
+{
+	LmLevelNode *node;
+	LmCountLevel *outer = NULL;
+
+	for (node = levels; node != NULL; node = node->next)
+		outer = (LmCountLevel *) node;
+	if (outer == NULL)
+		return NULL;
+	for (node = levels; node != NULL && node != &outer->node; node = node->next)
+	{
+		LmCountLevel *l = (LmCountLevel *) node;
+		HASH_SEQ_STATUS status;
+		LmCountEntry *e;
+
+		hash_seq_init(&status, l->deltas);
+		while ((e = hash_seq_search(&status)) != NULL)
+			LmCountsAddTo(outer, counts_layout, e->key.kind, e->key.category, e->key.status,
+						  e->key.owner, e->n, e->company, e->has_company);
+	}
+	levels = &outer->node;
+	outer->node.next = NULL;
+	return outer->deltas;
+}
+
+static Datum
+LmTextOrNull(const char *s, bool *isnull)
+{
+	*isnull = s == NULL;
+	return s == NULL ? (Datum) 0 : CStringGetTextDatum(s);
+}
+
+/* Try to fold the summary, without waiting for another folder. */
+static void
+LmCountsMaybeCompact(LmLayout *layout)
+{
+	bool		pushed;
+
+	if (appended_since_compact < LM_COUNTS_COMPACT_AFTER)
+		return;
+	if (!ConditionalLockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock))
+		return;
+	appended_since_compact = 0;
+	/* at commit, no snapshot may be active */
+	pushed = !ActiveSnapshotSet();
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) LmExecuteAsOwner(layout, LM_PLAN_COUNTS_COMPACT, NULL, NULL, false);
+	SPI_finish();
+	if (pushed)
+		PopActiveSnapshot();
+}
+
+/*
+ * The transaction commits: append its deltas (those not zero) to the
+ * summary, in the same transaction.
+ */
+void
+LmCountsFlush(void)
+{
+	LmLayout   *layout = counts_layout;
+	HTAB	   *deltas;
+	HASH_SEQ_STATUS status;
+	LmCountEntry *e;
+	LmDirect	d;
+	bool		open = false;
+	int			natts = 0;
+	Datum	   *values = NULL;
+	bool	   *nulls = NULL;
+
+	if (levels == NULL || layout == NULL || !OidIsValid(layout->counts_relid))
+		return;
+	deltas = LmCountsMerged();
+	hash_seq_init(&status, deltas);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		const AttrNumber *att = layout->counts_att;
+
+		if (e->n == 0)
+			continue;
+		if (!open)
+		{
+			LmDirectOpen(&d, layout->counts_relid);
+			natts = RelationGetDescr(d.rel)->natts;
+			values = palloc0(natts * sizeof(Datum));
+			nulls = palloc(natts * sizeof(bool));
+			open = true;
+		}
+		memset(nulls, true, natts * sizeof(bool));
+		values[att[LM_CC_COMPANY] - 1] = e->company;
+		nulls[att[LM_CC_COMPANY] - 1] = !e->has_company;
+		values[att[LM_CC_KIND] - 1] = CharGetDatum(e->key.kind);
+		nulls[att[LM_CC_KIND] - 1] = false;
+		values[att[LM_CC_CATEGORY] - 1] = LmTextOrNull(e->key.category, &nulls[att[LM_CC_CATEGORY] - 1]);
+		values[att[LM_CC_STATUS] - 1] = LmTextOrNull(e->key.status, &nulls[att[LM_CC_STATUS] - 1]);
+		values[att[LM_CC_OWNER] - 1] = LmTextOrNull(e->key.owner, &nulls[att[LM_CC_OWNER] - 1]);
+		values[att[LM_CC_N] - 1] = Int64GetDatum(e->n);
+		nulls[att[LM_CC_N] - 1] = false;
+		LmDirectInsert(&d, values, nulls);
+		appended_since_compact++;
+	}
+	if (open)
+		LmDirectClose(&d);
+	levels = NULL;
+	LmCountsMaybeCompact(layout);
+}
+
+/* Forget the deltas of the given kinds (a TRUNCATE cleared them). */
+static void
+LmCountsForgetKinds(const char *kinds)
+{
+	LmLevelNode *node;
+
+	for (node = levels; node != NULL; node = node->next)
+	{
+		LmCountLevel *l = (LmCountLevel *) node;
+		HASH_SEQ_STATUS status;
+		LmCountEntry *e;
+
+		hash_seq_init(&status, l->deltas);
+		while ((e = hash_seq_search(&status)) != NULL)
+			if (strchr(kinds, e->key.kind) != NULL)
+				e->n = 0;
+	}
+}
+
+/* Forget every delta (rebuild_counts() counted them in). */
+void
+LmCountsForget(void)
+{
+	LmCountsForgetKinds("pco");
+}
+
+void
+LmCountsXactEnd(void)
+{
+	levels = NULL;				/* the memory goes with TopTransactionContext */
+	counts_layout = NULL;
+}
+
+void
+LmCountsSubXactAbort(int level)
+{
+	LmLevelAbort(&levels, level);
+}
+
+void
+LmCountsSubXactCommit(int level)
+{
+	LmCountLevel *l = (LmCountLevel *) levels;
+	LmCountLevel *parent;
+	HASH_SEQ_STATUS status;
+	LmCountEntry *e;
+
+	if (l == NULL || l->node.level < level)
+		return;
+	/* the parent level's deltas take the committed level's */
+	levels = l->node.next;
+	parent = LmCountsLevelAt(level - 1);
+	hash_seq_init(&status, l->deltas);
+	while ((e = hash_seq_search(&status)) != NULL)
+		LmCountsAddTo(parent, counts_layout, e->key.kind, e->key.category, e->key.status,
+					  e->key.owner, e->n, e->company, e->has_company);
+}
+
+/* ---- reading ---- */
+
+/*
+ * Whether the summary may answer for the current user: it may read the
+ * managed tables, and row-level security does not apply to it on either
+ * (a summary cannot know a reader's policies).
+ */
+static bool
+LmCountsAvailable(LmLayout *layout)
+{
+	Oid			user = GetUserId();
+
+	if (layout == NULL || !OidIsValid(layout->counts_relid))
+		return false;
+	if (pg_class_aclcheck(layout->person_relid, user, ACL_SELECT) != ACLCHECK_OK ||
+		pg_class_aclcheck(layout->company_relid, user, ACL_SELECT) != ACLCHECK_OK)
+		return false;
+	return check_enable_rls(layout->person_relid, InvalidOid, true) != RLS_ENABLED &&
+		check_enable_rls(layout->company_relid, InvalidOid, true) != RLS_ENABLED;
+}
+
+/*
+ * lead_mgmt.counts_available() RETURNS boolean: whether the count views
+ * read the summary for the current user (else they count the rows it may
+ * see).
+ */
+Datum
+lm_counts_available(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(LmCountsAvailable(LmGetLayout()));
+}
+
+/*
+ * lead_mgmt.count_summary(kind "char") RETURNS TABLE (category text, status
+ * text, owner text, n bigint): the summary's counts of a kind, as of the
+ * caller's snapshot, its own transaction's changes included.  Only for a
+ * user the summary may answer for (counts_available()).
+ */
+Datum
+lm_count_summary(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char		kind = PG_GETARG_CHAR(0);
+	LmLayout   *layout = LmGetLayout();
+	HTAB	   *sums;
+	HASHCTL		ctl;
+	MemoryContext cxt;
+	LmCountLevel tmp;
+	LmLevelNode *node;
+	HASH_SEQ_STATUS status;
+	LmCountEntry *e;
+	Datum		arg[1];
+	uint64		i;
+	uint64		n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!LmCountsAvailable(layout))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the count summary does not answer for role \"%s\"",
+						GetUserNameFromId(GetUserId(), false)),
+				 errdetail("Row-level security applies to it on the managed tables, or it may not read them, or nothing is counted."),
+				 errhint("Read the count views (lead_mgmt.status_counts, ...): they count the rows the role may see.")));
+
+	/* sum the committed rows and this transaction's deltas per key */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "lead_mgmt count sums", ALLOCSET_SMALL_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(LmCountKey);
+	ctl.entrysize = sizeof(LmCountEntry);
+	ctl.hash = LmCountKeyHash;
+	ctl.match = LmCountKeyMatch;
+	ctl.hcxt = cxt;
+	sums = hash_create("lead_mgmt count sums", 64, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.cxt = cxt;
+	tmp.deltas = sums;
+
+	arg[0] = CharGetDatum(kind);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = LmExecuteAsOwner(layout, LM_PLAN_COUNTS_READ, arg, NULL, false);
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		count = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+
+		LmCountsAddTo(&tmp, layout, kind, SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2),
+					  SPI_getvalue(tup, desc, 3), count, (Datum) 0, false);
+	}
+	SPI_finish();
+	for (node = levels; node != NULL; node = node->next)
+	{
+		HASH_SEQ_STATUS ls;
+
+		hash_seq_init(&ls, ((LmCountLevel *) node)->deltas);
+		while ((e = hash_seq_search(&ls)) != NULL)
+			if (e->key.kind == kind)
+				LmCountsAddTo(&tmp, layout, kind, e->key.category, e->key.status, e->key.owner,
+							  e->n, (Datum) 0, false);
+	}
+
+	hash_seq_init(&status, sums);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		Datum		values[4];
+		bool		nulls[4];
+
+		if (e->n == 0)
+			continue;
+		values[0] = LmTextOrNull(e->key.category, &nulls[0]);
+		values[1] = LmTextOrNull(e->key.status, &nulls[1]);
+		values[2] = LmTextOrNull(e->key.owner, &nulls[2]);
+		values[3] = Int64GetDatum(e->n);
+		nulls[3] = false;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* ---- maintenance ---- */
+
+/*
+ * lead_mgmt.compact_counts() RETURNS bigint: fold the summary's rows into
+ * one per key (waiting for another compaction, never for writers); the
+ * number of rows folded.
+ */
+Datum
+lm_compact_counts(PG_FUNCTION_ARGS)
+{
+	LmLayout   *layout = LmGetLayout();
+	uint64		n = 0;
+
+	LmCheckAdmin("compact_counts");
+	if (layout == NULL || !OidIsValid(layout->counts_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("lead_mgmt.count_delta does not exist"),
+				 errhint("lead_mgmt.manage() creates it; lead_mgmt.start_history() creates it for tables managed before 1.1.0.")));
+	LockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = LmExecuteAsOwner(layout, LM_PLAN_COUNTS_COMPACT, NULL, NULL, false);
+	SPI_finish();
+	appended_since_compact = 0;
+	PG_RETURN_INT64((int64) n);
+}
+
+/*
+ * AFTER TRUNCATE ON <person> | <company> FOR EACH STATEMENT: the counts of
+ * the truncated table are gone.  TRUNCATE holds the table exclusively, so no
+ * writer of it has deltas left to append; a compaction is waited for.
+ */
+Datum
+lm_counts_truncate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	LmLayout   *layout;
+	bool		person;
+	Datum		kinds[1];
+
+	LmCheckTriggerContext(fcinfo, "counts_truncate", false, false);
+	if (!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.counts_truncate() must be fired for TRUNCATE")));
+	layout = LmGetLayout();
+	if (layout == NULL || !OidIsValid(layout->counts_relid))
+		return PointerGetDatum(NULL);
+	person = LmTriggerRole(trigdata, LM_ROLE_PERSON) == LM_ROLE_PERSON;
+	LmCountsForgetKinds(person ? "po" : "c");
+	LockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock);
+	kinds[0] = CStringGetTextDatum(person ? "po" : "c");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) LmExecuteAsOwner(layout, LM_PLAN_COUNTS_CLEAR, kinds, NULL, false);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * lead_mgmt.rebuild_counts() RETURNS bigint: recount the summary from the
+ * managed tables; the rows it has then.  The tables are locked in SHARE mode
+ * for the length of the transaction: writers wait for the recount (and it
+ * for them), so nothing is counted twice or missed.
+ */
+Datum
+lm_rebuild_counts(PG_FUNCTION_ARGS)
+{
+	LmLayout   *layout = LmGetLayout();
+	Datum		kinds[1];
+	uint64		n;
+
+	LmCheckAdmin("rebuild_counts");
+	if (layout == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("lead_mgmt manages no tables"),
+				 errhint("Call lead_mgmt.manage(company_table => ..., person_table => ...) first.")));
+	if (!OidIsValid(layout->counts_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("lead_mgmt.count_delta does not exist"),
+				 errhint("lead_mgmt.manage() creates it; lead_mgmt.start_history() creates it for tables managed before 1.1.0.")));
+	LockRelationOid(layout->company_relid, ShareLock);
+	LockRelationOid(layout->person_relid, ShareLock);
+	LockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock);
+	kinds[0] = CStringGetTextDatum("pco");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) LmExecuteAsOwner(layout, LM_PLAN_COUNTS_CLEAR, kinds, NULL, false);
+	n = LmExecuteAsOwner(layout, LM_PLAN_COUNTS_SEED, NULL, NULL, false);
+	SPI_finish();
+	/* this transaction's own changes are in the recount */
+	LmCountsForget();
+	PG_RETURN_INT64((int64) n);
+}
