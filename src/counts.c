@@ -389,11 +389,19 @@ LmCountsFlush(void)
 	LmCountsMaybeCompact(layout);
 }
 
-/* Forget the deltas of the given kinds (a TRUNCATE cleared them). */
+/*
+ * Cancel this transaction's deltas of the given kinds (a TRUNCATE cleared
+ * them, or a rebuild counted them in): the opposite deltas are added at the
+ * current subtransaction level, so that a rollback of that level brings
+ * them back.
+ */
 static void
 LmCountsForgetKinds(const char *kinds)
 {
 	LmLevelNode *node;
+	LmCountLevel *current = LmCountsLevel();
+	List	   *cancel = NIL;
+	ListCell   *lc;
 
 	for (node = levels; node != NULL; node = node->next)
 	{
@@ -403,8 +411,24 @@ LmCountsForgetKinds(const char *kinds)
 
 		hash_seq_init(&status, l->deltas);
 		while ((e = hash_seq_search(&status)) != NULL)
-			if (strchr(kinds, e->key.kind) != NULL)
-				e->n = 0;
+			if (e->n != 0 && strchr(kinds, e->key.kind) != NULL)
+				cancel = lappend(cancel, e);
+	}
+	/* (entries of the current level may move while it grows: copy first) */
+	foreach(lc, cancel)
+	{
+		LmCountEntry *e = (LmCountEntry *) lfirst(lc);
+		LmCountEntry copy = *e;
+
+		lfirst(lc) = palloc(sizeof(LmCountEntry));
+		*(LmCountEntry *) lfirst(lc) = copy;
+	}
+	foreach(lc, cancel)
+	{
+		LmCountEntry *e = (LmCountEntry *) lfirst(lc);
+
+		LmCountsAddTo(current, counts_layout, e->key.kind, e->key.category, e->key.status,
+					  e->key.owner, -e->n, e->company, e->has_company);
 	}
 }
 
