@@ -86,7 +86,7 @@ typedef struct LmCountEntry
 typedef struct LmCountLevel
 {
 	LmLevelNode node;			/* first: the list and the level */
-	MemoryContext cxt;
+	MemoryContext cxt;			/* keys and company copies */
 	HTAB	   *deltas;
 } LmCountLevel;
 
@@ -94,6 +94,15 @@ static LmLevelNode *levels = NULL;	/* of LmCountLevel, innermost first */
 static LmLayout *counts_layout = NULL;	/* the layout the deltas belong to */
 static int64 appended_since_compact = 0;
 
+/*
+ * The deltas of the outermost level are kept in a table that lives as long
+ * as the backend and is emptied at transaction end (most transactions touch
+ * a few keys: creating a table each time would cost more than using it).
+ */
+static LmCountLevel *outer_level = NULL;
+
+/* An outermost level's table larger than this is not kept for the next one. */
+#define LM_COUNTS_KEEP_KEYS 256
 /* ---- keys ---- */
 
 static uint32
@@ -139,32 +148,75 @@ LmCountStrdup(MemoryContext cxt, const char *s)
  * The deltas of a subtransaction level, created on first use; the list is
  * kept innermost first.
  */
-static LmCountLevel *
-LmCountsLevelAt(int level)
+static HTAB *
+LmCountsTable(MemoryContext cxt)
 {
-	LmLevelNode **link = &levels;
-	LmCountLevel *l;
 	HASHCTL		ctl;
 
-	while (*link != NULL && (*link)->level > level)
-		link = &(*link)->next;
-	if (*link != NULL && (*link)->level == level)
-		return (LmCountLevel *) *link;
-	l = MemoryContextAllocZero(TopTransactionContext, sizeof(LmCountLevel));
-	l->cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt count deltas",
-								   ALLOCSET_SMALL_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(LmCountKey);
 	ctl.entrysize = sizeof(LmCountEntry);
 	ctl.hash = LmCountKeyHash;
 	ctl.match = LmCountKeyMatch;
-	ctl.hcxt = l->cxt;
-	l->deltas = hash_create("lead_mgmt count deltas", 32, &ctl,
-							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	ctl.hcxt = cxt;
+	return hash_create("lead_mgmt count deltas", 32, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+static LmCountLevel *
+LmCountsLevelAt(int level)
+{
+	LmLevelNode **link = &levels;
+	LmCountLevel *l;
+
+	while (*link != NULL && (*link)->level > level)
+		link = &(*link)->next;
+	if (*link != NULL && (*link)->level == level)
+		return (LmCountLevel *) *link;
+	if (level == 1)
+	{
+		if (outer_level == NULL)
+		{
+			MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "lead_mgmt count deltas",
+													  ALLOCSET_SMALL_SIZES);
+
+			outer_level = MemoryContextAllocZero(cxt, sizeof(LmCountLevel));
+			outer_level->deltas = LmCountsTable(cxt);
+		}
+		l = outer_level;
+		l->cxt = TopTransactionContext;
+	}
+	else
+	{
+		l = MemoryContextAllocZero(TopTransactionContext, sizeof(LmCountLevel));
+		l->cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt count deltas",
+									   ALLOCSET_SMALL_SIZES);
+		l->deltas = LmCountsTable(l->cxt);
+	}
 	l->node.level = level;
 	l->node.next = *link;
 	*link = &l->node;
 	return l;
+}
+
+/* Empty the outermost level's table for the next transaction (or drop it). */
+static void
+LmCountsOuterReset(void)
+{
+	HASH_SEQ_STATUS status;
+	LmCountEntry *e;
+
+	if (outer_level == NULL)
+		return;
+	if (hash_get_num_entries(outer_level->deltas) > LM_COUNTS_KEEP_KEYS)
+	{
+		MemoryContextDelete(GetMemoryChunkContext(outer_level));
+		outer_level = NULL;
+		return;
+	}
+	hash_seq_init(&status, outer_level->deltas);
+	while ((e = hash_seq_search(&status)) != NULL)
+		(void) hash_search(outer_level->deltas, &e->key, HASH_REMOVE, NULL);
 }
 
 static LmCountLevel *
@@ -442,7 +494,8 @@ LmCountsForget(void)
 void
 LmCountsXactEnd(void)
 {
-	levels = NULL;				/* the memory goes with TopTransactionContext */
+	LmCountsOuterReset();
+	levels = NULL;				/* the rest goes with TopTransactionContext */
 	counts_layout = NULL;
 }
 
