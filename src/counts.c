@@ -44,6 +44,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -63,8 +64,14 @@ PG_FUNCTION_INFO_V1(lm_compact_counts);
 PG_FUNCTION_INFO_V1(lm_counts_truncate);
 PG_FUNCTION_INFO_V1(lm_rebuild_counts);
 
-/* A writer folds the summary after appending this many rows. */
+/*
+ * A writer folds the summary after appending this many rows, or this many
+ * per page of the table if more: a fold reads the whole table, dead rows
+ * included until vacuum comes, so its cost per appended row stays bounded
+ * while the table is large.
+ */
 #define LM_COUNTS_COMPACT_AFTER 1024
+#define LM_COUNTS_COMPACT_PER_PAGE 16
 
 /* The key of a delta: kind, category, status, owner (NULL: none). */
 typedef struct LmCountKey
@@ -75,12 +82,27 @@ typedef struct LmCountKey
 	char	   *owner;
 } LmCountKey;
 
+/*
+ * A company of the rows counted (keeps the summary's row beside them on a
+ * distributed cluster), with its type: the layout may change within a
+ * transaction (unmanage() and manage() again), the deltas stay.
+ */
+typedef struct LmCountCompany
+{
+	bool		has;
+	Datum		value;
+	Oid			type;
+	int16		typlen;
+	bool		byval;
+} LmCountCompany;
+
+static const LmCountCompany no_company = {false, (Datum) 0, InvalidOid, 0, false};
+
 typedef struct LmCountEntry
 {
 	LmCountKey	key;			/* strings in the level's context */
 	int64		n;
-	bool		has_company;
-	Datum		company;		/* a company of the rows counted (co-location) */
+	LmCountCompany company;		/* value in the level's context */
 } LmCountEntry;
 
 typedef struct LmCountLevel
@@ -225,10 +247,23 @@ LmCountsLevel(void)
 	return LmCountsLevelAt(GetCurrentTransactionNestLevel());
 }
 
+static LmCountCompany
+LmCountCompanyOf(LmLayout *layout, Datum value, bool has)
+{
+	LmCountCompany c;
+
+	c.has = has;
+	c.value = value;
+	c.type = layout->company_key_type;
+	c.typlen = layout->company_key_typlen;
+	c.byval = layout->company_key_byval;
+	return c;
+}
+
 /* Add n to a key of the given level's deltas. */
 static void
-LmCountsAddTo(LmCountLevel *l, LmLayout *layout, char kind, const char *category,
-			  const char *status, const char *owner, int64 n, Datum company, bool has_company)
+LmCountsAddTo(LmCountLevel *l, char kind, const char *category,
+			  const char *status, const char *owner, int64 n, const LmCountCompany *company)
 {
 	LmCountKey	key;
 	LmCountEntry *e;
@@ -248,16 +283,15 @@ LmCountsAddTo(LmCountLevel *l, LmLayout *layout, char kind, const char *category
 		e->key.status = LmCountStrdup(l->cxt, key.status);
 		e->key.owner = owner == NULL ? NULL : MemoryContextStrdup(l->cxt, owner);
 		e->n = 0;
-		e->has_company = false;
-		e->company = (Datum) 0;
+		e->company = no_company;
 	}
 	e->n += n;
-	if (has_company && !e->has_company)
+	if (company->has && !e->company.has)
 	{
 		MemoryContext old = MemoryContextSwitchTo(l->cxt);
 
-		e->company = datumCopy(company, layout->company_key_byval, layout->company_key_typlen);
-		e->has_company = true;
+		e->company = *company;
+		e->company.value = datumCopy(company->value, company->byval, company->typlen);
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -275,23 +309,28 @@ LmCountsPerson(LmLayout *layout, Datum company, bool has_company, const char *ca
 			   const char *status, const char *owner, int64 n)
 {
 	LmCountLevel *l;
+	LmCountCompany c;
 
 	if (!LmCountsActive(layout) || n == 0)
 		return;
 	counts_layout = layout;
 	l = LmCountsLevel();
-	LmCountsAddTo(l, layout, 'p', category, status, NULL, n, company, has_company);
+	c = LmCountCompanyOf(layout, company, has_company);
+	LmCountsAddTo(l, 'p', category, status, NULL, n, &c);
 	if (layout->has_owner)
-		LmCountsAddTo(l, layout, 'o', category, status, owner, n, company, has_company);
+		LmCountsAddTo(l, 'o', category, status, owner, n, &c);
 }
 
 void
 LmCountsCompany(LmLayout *layout, Datum company, const char *category, int64 n)
 {
+	LmCountCompany c;
+
 	if (!LmCountsActive(layout) || n == 0)
 		return;
 	counts_layout = layout;
-	LmCountsAddTo(LmCountsLevel(), layout, 'c', category, NULL, NULL, n, company, true);
+	c = LmCountCompanyOf(layout, company, true);
+	LmCountsAddTo(LmCountsLevel(), 'c', category, NULL, NULL, n, &c);
 }
 
 /*
@@ -349,8 +388,8 @@ LmCountsMerged(void)
 
 		hash_seq_init(&status, l->deltas);
 		while ((e = hash_seq_search(&status)) != NULL)
-			LmCountsAddTo(outer, counts_layout, e->key.kind, e->key.category, e->key.status,
-						  e->key.owner, e->n, e->company, e->has_company);
+			LmCountsAddTo(outer, e->key.kind, e->key.category, e->key.status,
+					  e->key.owner, e->n, &e->company);
 	}
 	levels = &outer->node;
 	outer->node.next = NULL;
@@ -366,11 +405,12 @@ LmTextOrNull(const char *s, bool *isnull)
 
 /* Try to fold the summary, without waiting for another folder. */
 static void
-LmCountsMaybeCompact(LmLayout *layout)
+LmCountsMaybeCompact(LmLayout *layout, BlockNumber pages)
 {
 	bool		pushed;
 
-	if (appended_since_compact < LM_COUNTS_COMPACT_AFTER)
+	if (appended_since_compact < LM_COUNTS_COMPACT_AFTER ||
+		appended_since_compact < (int64) pages * LM_COUNTS_COMPACT_PER_PAGE)
 		return;
 	if (!ConditionalLockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock))
 		return;
@@ -400,6 +440,8 @@ LmCountsFlush(void)
 	LmCountEntry *e;
 	LmDirect	d;
 	bool		open = false;
+	BlockNumber pages = 0;
+	Oid			company_type = InvalidOid;
 	int			natts = 0;
 	Datum	   *values = NULL;
 	bool	   *nulls = NULL;
@@ -418,13 +460,19 @@ LmCountsFlush(void)
 		{
 			LmDirectOpen(&d, layout->counts_relid);
 			natts = RelationGetDescr(d.rel)->natts;
+			company_type = TupleDescAttr(RelationGetDescr(d.rel), att[LM_CC_COMPANY] - 1)->atttypid;
 			values = palloc0(natts * sizeof(Datum));
 			nulls = palloc(natts * sizeof(bool));
 			open = true;
 		}
 		memset(nulls, true, natts * sizeof(bool));
-		values[att[LM_CC_COMPANY] - 1] = e->company;
-		nulls[att[LM_CC_COMPANY] - 1] = !e->has_company;
+		/* (a company of another type than the column's: the key was retyped) */
+		if (e->company.has &&
+			(e->company.type == company_type || getBaseType(e->company.type) == company_type))
+		{
+			values[att[LM_CC_COMPANY] - 1] = e->company.value;
+			nulls[att[LM_CC_COMPANY] - 1] = false;
+		}
 		values[att[LM_CC_KIND] - 1] = CharGetDatum(e->key.kind);
 		nulls[att[LM_CC_KIND] - 1] = false;
 		values[att[LM_CC_CATEGORY] - 1] = LmTextOrNull(e->key.category, &nulls[att[LM_CC_CATEGORY] - 1]);
@@ -436,9 +484,13 @@ LmCountsFlush(void)
 		appended_since_compact++;
 	}
 	if (open)
+	{
+		pages = RelationGetNumberOfBlocks(d.rel);
 		LmDirectClose(&d);
+	}
 	levels = NULL;
-	LmCountsMaybeCompact(layout);
+	if (open)
+		LmCountsMaybeCompact(layout, pages);
 }
 
 /*
@@ -479,8 +531,8 @@ LmCountsForgetKinds(const char *kinds)
 	{
 		LmCountEntry *e = (LmCountEntry *) lfirst(lc);
 
-		LmCountsAddTo(current, counts_layout, e->key.kind, e->key.category, e->key.status,
-					  e->key.owner, -e->n, e->company, e->has_company);
+		LmCountsAddTo(current, e->key.kind, e->key.category, e->key.status,
+					  e->key.owner, -e->n, &e->company);
 	}
 }
 
@@ -520,8 +572,8 @@ LmCountsSubXactCommit(int level)
 	parent = LmCountsLevelAt(level - 1);
 	hash_seq_init(&status, l->deltas);
 	while ((e = hash_seq_search(&status)) != NULL)
-		LmCountsAddTo(parent, counts_layout, e->key.kind, e->key.category, e->key.status,
-					  e->key.owner, e->n, e->company, e->has_company);
+		LmCountsAddTo(parent, e->key.kind, e->key.category, e->key.status,
+					  e->key.owner, e->n, &e->company);
 }
 
 /* ---- reading ---- */
@@ -613,8 +665,8 @@ lm_count_summary(PG_FUNCTION_ARGS)
 		bool		isnull;
 		int64		count = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
 
-		LmCountsAddTo(&tmp, layout, kind, SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2),
-					  SPI_getvalue(tup, desc, 3), count, (Datum) 0, false);
+		LmCountsAddTo(&tmp, kind, SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2),
+					  SPI_getvalue(tup, desc, 3), count, &no_company);
 	}
 	SPI_finish();
 	for (node = levels; node != NULL; node = node->next)
@@ -624,8 +676,8 @@ lm_count_summary(PG_FUNCTION_ARGS)
 		hash_seq_init(&ls, ((LmCountLevel *) node)->deltas);
 		while ((e = hash_seq_search(&ls)) != NULL)
 			if (e->key.kind == kind)
-				LmCountsAddTo(&tmp, layout, kind, e->key.category, e->key.status, e->key.owner,
-							  e->n, (Datum) 0, false);
+				LmCountsAddTo(&tmp, kind, e->key.category, e->key.status, e->key.owner,
+							  e->n, &no_company);
 	}
 
 	hash_seq_init(&status, sums);

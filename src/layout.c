@@ -915,7 +915,17 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			*nargs = 1;
 			break;
 		case LM_PLAN_COUNTS_COMPACT:
-			appendStringInfo(&sql, "WITH d AS (DELETE FROM lead_mgmt.count_delta RETURNING *),"
+			/*
+			 * Only the keys with more than one row, or adding up to zero:
+			 * the rows already folded stay where they are.
+			 */
+			appendStringInfo(&sql, "WITH d AS (DELETE FROM lead_mgmt.count_delta"
+							 "        WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+							 "              SELECT pg_catalog.unnest(pg_catalog.array_agg(ctid))"
+							 "                FROM lead_mgmt.count_delta GROUP BY kind, category, status, owner"
+							 "               HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1"
+							 "                   OR pg_catalog.sum(n) OPERATOR(pg_catalog.=) 0))"
+							 "       RETURNING *),"
 							 " f AS (INSERT INTO lead_mgmt.count_delta (company_id, kind, category, status, owner, n)"
 							 "       SELECT (pg_catalog.array_agg(d.company_id))[1], d.kind, d.category, d.status,"
 							 "              d.owner, pg_catalog.sum(d.n)"

@@ -631,7 +631,10 @@ LmSeedHistory(const char *pname, const char *cname, const char *pkey, const char
 /*
  * lead_mgmt.count_delta, the count summary (counts.c), created with the
  * company key type; derived data, so any earlier one is dropped.  It is
- * filled by lead_mgmt.rebuild_counts().
+ * filled by lead_mgmt.rebuild_counts().  Folding it leaves dead rows at the
+ * rate rows are appended, whatever the size of the summary: autovacuum is
+ * told to come after a fixed number of them rather than a fraction of the
+ * table, so that reads scan a small table.
  */
 static void
 LmEnsureCounts(Oid company_relid, AttrNumber company_key)
@@ -646,7 +649,9 @@ LmEnsureCounts(Oid company_relid, AttrNumber company_key)
 							  " category text,"
 							  " status text,"
 							  " owner text,"
-							  " n bigint NOT NULL)", format_type_be_qualified(ctype)),
+							  " n bigint NOT NULL)"
+							  " WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,"
+							  "       autovacuum_vacuum_cost_delay = 0)", format_type_be_qualified(ctype)),
 					 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("REVOKE ALL ON lead_mgmt.count_delta FROM PUBLIC", 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("COMMENT ON TABLE lead_mgmt.count_delta IS"
