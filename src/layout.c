@@ -1062,7 +1062,12 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
  * see every row, whoever triggered them.  Under REPEATABLE READ and
  * SERIALIZABLE the statement sees the latest committed rows and fails with a
  * serialization error where those differ from the transaction's snapshot,
- * instead of missing rows.  The statement's AFTER triggers join those of the
+ * instead of missing rows.  The count summary is the exception: it is read
+ * with the transaction's snapshot (its counts are those of the snapshot),
+ * and folded or rebuilt with the latest one and no such check (a fold only
+ * replaces committed rows by their sum, under a lock that other folds take
+ * too, so the rows it sees cannot be gone, and rows committed after the
+ * transaction's snapshot are no conflict).  The statement's AFTER triggers join those of the
  * statement that fired us, unless own_query says there is none (at commit).
  * The caller is connected to SPI.
  */
@@ -1081,12 +1086,16 @@ LmExecuteAsOwner(LmLayout *l, LmPlanId id, Datum *values, const char *nulls,
 	{
 		SPIPlanPtr	plan = LmLayoutPlan(l, id);
 
-		if (IsolationUsesXactSnapshot())
-			ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
-									   GetTransactionSnapshot(), false, own_query, 0);
-		else
+		if (!IsolationUsesXactSnapshot() || id == LM_PLAN_COUNTS_READ)
 			ret = SPI_execute_snapshot(plan, values, nulls, InvalidSnapshot,
 									   InvalidSnapshot, false, own_query, 0);
+		else if (id == LM_PLAN_COUNTS_COMPACT || id == LM_PLAN_COUNTS_CLEAR ||
+				 id == LM_PLAN_COUNTS_SEED)
+			ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+									   InvalidSnapshot, false, own_query, 0);
+		else
+			ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+									   GetTransactionSnapshot(), false, own_query, 0);
 	}
 	PG_FINALLY();
 	{
