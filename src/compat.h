@@ -52,4 +52,13 @@ LmIdentitySequence17(Oid relid, AttrNumber attnum)
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
 #endif
 
+/* index_beginscan() gained an instrumentation argument in 18 */
+#if PG_VERSION_NUM >= 180000
+#define LmIndexBeginScan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), 0)
+#else
+#define LmIndexBeginScan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), 0)
+#endif
+
 #endif							/* LEAD_MGMT_COMPAT_H */

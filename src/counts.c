@@ -38,23 +38,30 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 
+#include "compat.h"
 #include "counts.h"
 #include "direct.h"
 
@@ -65,13 +72,12 @@ PG_FUNCTION_INFO_V1(lm_counts_truncate);
 PG_FUNCTION_INFO_V1(lm_rebuild_counts);
 
 /*
- * A writer folds the summary after appending this many rows, or this many
- * per page of the table if more: a fold reads the whole table, dead rows
- * included until vacuum comes, so its cost per appended row stays bounded
- * while the table is large.
+ * A writer folds the summary after appending this many rows: readers go
+ * through the index on kind, so what they read is the live rows, which
+ * folding keeps near one per key.  (A fold itself reads the whole table,
+ * dead rows included until vacuum comes.)
  */
 #define LM_COUNTS_COMPACT_AFTER 1024
-#define LM_COUNTS_COMPACT_PER_PAGE 16
 
 /* The key of a delta: kind, category, status, owner (NULL: none). */
 typedef struct LmCountKey
@@ -403,14 +409,208 @@ LmTextOrNull(const char *s, bool *isnull)
 	return s == NULL ? (Datum) 0 : CStringGetTextDatum(s);
 }
 
+/*
+ * Append one row of the summary: a key, its count and a company, written
+ * only if of the type of the column (InvalidOid: the column's type is read
+ * here; another type means the key was retyped).
+ */
+static void
+LmCountsWriteRow(LmDirect *d, LmLayout *layout, LmCountEntry *e, Datum *values, bool *nulls,
+				 Oid company_type)
+{
+	const AttrNumber *att = layout->counts_att;
+	int			natts = RelationGetDescr(d->rel)->natts;
+
+	if (!OidIsValid(company_type))
+		company_type = TupleDescAttr(RelationGetDescr(d->rel), att[LM_CC_COMPANY] - 1)->atttypid;
+	memset(nulls, true, natts * sizeof(bool));
+	if (e->company.has &&
+		(e->company.type == company_type || getBaseType(e->company.type) == company_type))
+	{
+		values[att[LM_CC_COMPANY] - 1] = e->company.value;
+		nulls[att[LM_CC_COMPANY] - 1] = false;
+	}
+	values[att[LM_CC_KIND] - 1] = CharGetDatum(e->key.kind);
+	nulls[att[LM_CC_KIND] - 1] = false;
+	values[att[LM_CC_CATEGORY] - 1] = LmTextOrNull(e->key.category, &nulls[att[LM_CC_CATEGORY] - 1]);
+	values[att[LM_CC_STATUS] - 1] = LmTextOrNull(e->key.status, &nulls[att[LM_CC_STATUS] - 1]);
+	values[att[LM_CC_OWNER] - 1] = LmTextOrNull(e->key.owner, &nulls[att[LM_CC_OWNER] - 1]);
+	values[att[LM_CC_N] - 1] = Int64GetDatum(e->n);
+	nulls[att[LM_CC_N] - 1] = false;
+	LmDirectInsert(d, values, nulls);
+}
+
+static char *
+LmSlotText(TupleTableSlot *slot, AttrNumber att)
+{
+	return slot->tts_isnull[att - 1] ? NULL : TextDatumGetCString(slot->tts_values[att - 1]);
+}
+
+/* The index is lead_mgmt's B-tree on the summary's kind. */
+static void
+LmCountsCheckIndex(LmLayout *layout, Relation idx)
+{
+	if (idx->rd_index->indrelid != layout->counts_relid ||
+		idx->rd_index->indnkeyatts < 1 ||
+		idx->rd_index->indkey.values[0] != layout->counts_att[LM_CC_KIND] ||
+		idx->rd_rel->relam != BTREE_AM_OID)
+		elog(ERROR, "index \"%s\" is not lead_mgmt's index of the count summary",
+			 RelationGetRelationName(idx));
+}
+
+/* The rows of one key met by a fold. */
+typedef struct LmFoldEntry
+{
+	LmCountEntry sum;			/* key, sum and a company */
+	int			rows;
+	List	   *tids;			/* of ItemPointer */
+} LmFoldEntry;
+
+/*
+ * Fold the summary through its index: every key split over several rows,
+ * or adding up to zero, is replaced by one row with the sum.  The caller
+ * holds the lock that folds, clears and rebuilds take, so the rows of the
+ * latest snapshot taken now are all there is to fold and nobody else
+ * deletes them.  The cost is that of the rows there are (dead ones are
+ * skipped in the index once a scan has met them), not of the table's size.
+ * Returns the rows deleted.
+ */
+static uint64
+LmCountsFoldIndex(LmLayout *layout)
+{
+	const AttrNumber *att = layout->counts_att;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "lead_mgmt fold",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	Relation	rel = table_open(layout->counts_relid, RowExclusiveLock);
+	Relation	idx = index_open(layout->counts_index, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	HASHCTL		ctl;
+	HTAB	   *keys;
+	HASH_SEQ_STATUS status;
+	LmFoldEntry *f;
+	LmCountLevel tmp;
+	List	   *folded = NIL;
+	ListCell   *lc;
+	uint64		deleted = 0;
+
+	LmCountsCheckIndex(layout, idx);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(LmCountKey);
+	ctl.entrysize = sizeof(LmFoldEntry);
+	ctl.hash = LmCountKeyHash;
+	ctl.match = LmCountKeyMatch;
+	ctl.hcxt = cxt;
+	keys = hash_create("lead_mgmt fold", 256, &ctl, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.cxt = cxt;
+	tmp.deltas = keys;
+
+	scan = LmIndexBeginScan(rel, idx, snapshot, 0);
+	index_rescan(scan, NULL, 0, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		LmCountCompany company = no_company;
+		LmCountKey	key;
+		bool		found;
+		ItemPointer tid = palloc(sizeof(ItemPointerData));
+
+		slot_getallattrs(slot);
+		key.kind = DatumGetChar(slot->tts_values[att[LM_CC_KIND] - 1]);
+		key.category = LmSlotText(slot, att[LM_CC_CATEGORY]);
+		key.status = LmSlotText(slot, att[LM_CC_STATUS]);
+		key.owner = LmSlotText(slot, att[LM_CC_OWNER]);
+		if (!slot->tts_isnull[att[LM_CC_COMPANY] - 1])
+		{
+			company.has = true;
+			company.value = slot->tts_values[att[LM_CC_COMPANY] - 1];
+			company.type = TupleDescAttr(RelationGetDescr(rel), att[LM_CC_COMPANY] - 1)->atttypid;
+			company.typlen = TupleDescAttr(RelationGetDescr(rel), att[LM_CC_COMPANY] - 1)->attlen;
+			company.byval = TupleDescAttr(RelationGetDescr(rel), att[LM_CC_COMPANY] - 1)->attbyval;
+		}
+		f = hash_search(keys, &key, HASH_FIND, &found);
+		if (!found)
+		{
+			/* the entry's key and company are copied into cxt */
+			LmCountsAddTo(&tmp, key.kind, key.category, key.status, key.owner, 1, &company);
+			f = hash_search(keys, &key, HASH_FIND, &found);
+			Assert(found);
+			f->sum.n = 0;
+			f->rows = 0;
+			f->tids = NIL;
+		}
+		if (!slot->tts_isnull[att[LM_CC_N] - 1])
+			f->sum.n += DatumGetInt64(slot->tts_values[att[LM_CC_N] - 1]);
+		f->rows++;
+		ItemPointerCopy(&slot->tts_tid, tid);
+		f->tids = lappend(f->tids, tid);
+		CHECK_FOR_INTERRUPTS();
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+
+	hash_seq_init(&status, keys);
+	while ((f = hash_seq_search(&status)) != NULL)
+	{
+		if (f->rows < 2 && f->sum.n != 0)
+			continue;
+		foreach(lc, f->tids)
+		{
+			simple_table_tuple_delete(rel, (ItemPointer) lfirst(lc), snapshot);
+			deleted++;
+		}
+		if (f->sum.n != 0)
+			folded = lappend(folded, &f->sum);
+	}
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	MemoryContextSwitchTo(old);
+
+	if (folded != NIL)
+	{
+		LmDirect	d;
+		int			natts;
+		Datum	   *values;
+		bool	   *nulls;
+
+		CommandCounterIncrement();
+		LmDirectOpen(&d, layout->counts_relid);
+		natts = RelationGetDescr(d.rel)->natts;
+		values = palloc0(natts * sizeof(Datum));
+		nulls = palloc(natts * sizeof(bool));
+		foreach(lc, folded)
+			LmCountsWriteRow(&d, layout, (LmCountEntry *) lfirst(lc), values, nulls, InvalidOid);
+		LmDirectClose(&d);
+	}
+	MemoryContextDelete(cxt);
+	return deleted;
+}
+
+/* Fold the summary (the caller holds the folding lock); the rows deleted. */
+static uint64
+LmCountsFold(LmLayout *layout)
+{
+	uint64		n;
+
+	if (OidIsValid(layout->counts_index))
+		return LmCountsFoldIndex(layout);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = LmExecuteAsOwner(layout, LM_PLAN_COUNTS_COMPACT, NULL, NULL, false);
+	SPI_finish();
+	return n;
+}
+
 /* Try to fold the summary, without waiting for another folder. */
 static void
-LmCountsMaybeCompact(LmLayout *layout, BlockNumber pages)
+LmCountsMaybeCompact(LmLayout *layout)
 {
 	bool		pushed;
 
-	if (appended_since_compact < LM_COUNTS_COMPACT_AFTER ||
-		appended_since_compact < (int64) pages * LM_COUNTS_COMPACT_PER_PAGE)
+	if (appended_since_compact < LM_COUNTS_COMPACT_AFTER)
 		return;
 	if (!ConditionalLockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock))
 		return;
@@ -419,10 +619,7 @@ LmCountsMaybeCompact(LmLayout *layout, BlockNumber pages)
 	pushed = !ActiveSnapshotSet();
 	if (pushed)
 		PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) LmExecuteAsOwner(layout, LM_PLAN_COUNTS_COMPACT, NULL, NULL, false);
-	SPI_finish();
+	(void) LmCountsFold(layout);
 	if (pushed)
 		PopActiveSnapshot();
 }
@@ -440,7 +637,6 @@ LmCountsFlush(void)
 	LmCountEntry *e;
 	LmDirect	d;
 	bool		open = false;
-	BlockNumber pages = 0;
 	Oid			company_type = InvalidOid;
 	int			natts = 0;
 	Datum	   *values = NULL;
@@ -465,32 +661,15 @@ LmCountsFlush(void)
 			nulls = palloc(natts * sizeof(bool));
 			open = true;
 		}
-		memset(nulls, true, natts * sizeof(bool));
-		/* (a company of another type than the column's: the key was retyped) */
-		if (e->company.has &&
-			(e->company.type == company_type || getBaseType(e->company.type) == company_type))
-		{
-			values[att[LM_CC_COMPANY] - 1] = e->company.value;
-			nulls[att[LM_CC_COMPANY] - 1] = false;
-		}
-		values[att[LM_CC_KIND] - 1] = CharGetDatum(e->key.kind);
-		nulls[att[LM_CC_KIND] - 1] = false;
-		values[att[LM_CC_CATEGORY] - 1] = LmTextOrNull(e->key.category, &nulls[att[LM_CC_CATEGORY] - 1]);
-		values[att[LM_CC_STATUS] - 1] = LmTextOrNull(e->key.status, &nulls[att[LM_CC_STATUS] - 1]);
-		values[att[LM_CC_OWNER] - 1] = LmTextOrNull(e->key.owner, &nulls[att[LM_CC_OWNER] - 1]);
-		values[att[LM_CC_N] - 1] = Int64GetDatum(e->n);
-		nulls[att[LM_CC_N] - 1] = false;
-		LmDirectInsert(&d, values, nulls);
+		LmCountsWriteRow(&d, layout, e, values, nulls, company_type);
 		appended_since_compact++;
-	}
-	if (open)
-	{
-		pages = RelationGetNumberOfBlocks(d.rel);
-		LmDirectClose(&d);
 	}
 	levels = NULL;
 	if (open)
-		LmCountsMaybeCompact(layout, pages);
+	{
+		LmDirectClose(&d);
+		LmCountsMaybeCompact(layout);
+	}
 }
 
 /*
@@ -609,6 +788,41 @@ lm_counts_available(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The committed rows of a kind, as of the active snapshot, added to sums:
+ * read through the index on kind, so that the cost is that of the rows
+ * there are, not of the table's size (the caller has checked who asks).
+ */
+static void
+LmCountsReadIndex(LmLayout *layout, char kind, LmCountLevel *sums)
+{
+	const AttrNumber *att = layout->counts_att;
+	Relation	rel = table_open(layout->counts_relid, AccessShareLock);
+	Relation	idx = index_open(layout->counts_index, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	ScanKeyData key;
+
+	LmCountsCheckIndex(layout, idx);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_CHAREQ, CharGetDatum(kind));
+	scan = LmIndexBeginScan(rel, idx, GetActiveSnapshot(), 1);
+	index_rescan(scan, &key, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		slot_getallattrs(slot);
+		if (slot->tts_isnull[att[LM_CC_N] - 1])
+			continue;
+		LmCountsAddTo(sums, kind, LmSlotText(slot, att[LM_CC_CATEGORY]),
+					  LmSlotText(slot, att[LM_CC_STATUS]), LmSlotText(slot, att[LM_CC_OWNER]),
+					  DatumGetInt64(slot->tts_values[att[LM_CC_N] - 1]), &no_company);
+		CHECK_FOR_INTERRUPTS();
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+}
+
+/*
  * lead_mgmt.count_summary(kind "char") RETURNS TABLE (category text, status
  * text, owner text, n bigint): the summary's counts of a kind, as of the
  * caller's snapshot, its own transaction's changes included.  Only for a
@@ -654,21 +868,26 @@ lm_count_summary(PG_FUNCTION_ARGS)
 	tmp.cxt = cxt;
 	tmp.deltas = sums;
 
-	arg[0] = CharGetDatum(kind);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(layout, LM_PLAN_COUNTS_READ, arg, NULL, false);
-	for (i = 0; i < n; i++)
+	if (OidIsValid(layout->counts_index))
+		LmCountsReadIndex(layout, kind, &tmp);
+	else
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int64		count = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		arg[0] = CharGetDatum(kind);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		n = LmExecuteAsOwner(layout, LM_PLAN_COUNTS_READ, arg, NULL, false);
+		for (i = 0; i < n; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			int64		count = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
 
-		LmCountsAddTo(&tmp, kind, SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2),
-					  SPI_getvalue(tup, desc, 3), count, &no_company);
+			LmCountsAddTo(&tmp, kind, SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2),
+						  SPI_getvalue(tup, desc, 3), count, &no_company);
+		}
+		SPI_finish();
 	}
-	SPI_finish();
 	for (node = levels; node != NULL; node = node->next)
 	{
 		HASH_SEQ_STATUS ls;
@@ -718,10 +937,7 @@ lm_compact_counts(PG_FUNCTION_ARGS)
 				 errmsg("lead_mgmt.count_delta does not exist"),
 				 errhint("lead_mgmt.manage() creates it; lead_mgmt.start_history() creates it for tables managed before 1.1.0.")));
 	LockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	n = LmExecuteAsOwner(layout, LM_PLAN_COUNTS_COMPACT, NULL, NULL, false);
-	SPI_finish();
+	n = LmCountsFold(layout);
 	appended_since_compact = 0;
 	PG_RETURN_INT64((int64) n);
 }

@@ -391,6 +391,8 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	if (OidIsValid(l->counts_relid) && !LmDirectAllowed(l->counts_relid))
 		l->counts_relid = InvalidOid;
 	l->counts_owner = OidIsValid(l->counts_relid) ? LmRelOwner(l->counts_relid) : InvalidOid;
+	l->counts_index = OidIsValid(l->counts_relid) ?
+		get_relname_relid("count_delta_kind", LmGetOids()->schema) : InvalidOid;
 
 	if (OidIsValid(l->history_relid))
 	{

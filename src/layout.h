@@ -154,6 +154,7 @@ typedef struct LmLayout
 
 	/* lead_mgmt.count_delta, when manage() has created it */
 	Oid			counts_relid;
+	Oid			counts_index;	/* its index on kind, or InvalidOid */
 	Oid			counts_owner;
 	AttrNumber	counts_att[LM_COUNT_COLUMNS];	/* by LmCountColumn */
 	int64		history_seq_step;	/* its increment: numbers per nextval */

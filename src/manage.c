@@ -653,6 +653,14 @@ LmEnsureCounts(Oid company_relid, AttrNumber company_key)
 							  " WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,"
 							  "       autovacuum_vacuum_cost_delay = 0)", format_type_be_qualified(ctype)),
 					 0, NULL, NULL, NULL);
+	/*
+	 * Readers go through this index, so that what they read is the live
+	 * rows, however large a burst of writes (dead rows until vacuum comes)
+	 * has left the table; each entry on its own, so that a scan marks dead
+	 * ones for the next to skip.
+	 */
+	LmSpiExecAsOwner("CREATE INDEX count_delta_kind ON lead_mgmt.count_delta (kind)"
+					 " WITH (deduplicate_items = off)", 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("REVOKE ALL ON lead_mgmt.count_delta FROM PUBLIC", 0, NULL, NULL, NULL);
 	LmSpiExecAsOwner("COMMENT ON TABLE lead_mgmt.count_delta IS"
 					 " 'The count summary behind the dashboard views: signed deltas (kind p: persons per category and status;"
