@@ -50,6 +50,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -72,12 +73,16 @@ PG_FUNCTION_INFO_V1(lm_counts_truncate);
 PG_FUNCTION_INFO_V1(lm_rebuild_counts);
 
 /*
- * A writer folds the summary after appending this many rows: readers go
- * through the index on kind, so what they read is the live rows, which
- * folding keeps near one per key.  (A fold itself reads the whole table,
- * dead rows included until vacuum comes.)
+ * A writer folds the summary after appending this many rows, or this many
+ * per page of the index on kind if more.  Readers and folds go through that
+ * index, whose entries of dead rows (marked, so no row is fetched for them)
+ * stay until vacuum comes: a fold costs what the index holds, and folding
+ * as often as the index is large keeps what a fold costs per appended row
+ * bounded during a burst of writes, at the price of more rows for readers
+ * to add up, who walk the same entries anyway.
  */
 #define LM_COUNTS_COMPACT_AFTER 1024
+#define LM_COUNTS_COMPACT_PER_INDEX_PAGE 100
 
 /* The key of a delta: kind, category, status, owner (NULL: none). */
 typedef struct LmCountKey
@@ -606,11 +611,12 @@ LmCountsFold(LmLayout *layout)
 
 /* Try to fold the summary, without waiting for another folder. */
 static void
-LmCountsMaybeCompact(LmLayout *layout)
+LmCountsMaybeCompact(LmLayout *layout, BlockNumber index_pages)
 {
 	bool		pushed;
 
-	if (appended_since_compact < LM_COUNTS_COMPACT_AFTER)
+	if (appended_since_compact < LM_COUNTS_COMPACT_AFTER ||
+		appended_since_compact < (int64) index_pages * LM_COUNTS_COMPACT_PER_INDEX_PAGE)
 		return;
 	if (!ConditionalLockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock))
 		return;
@@ -667,8 +673,14 @@ LmCountsFlush(void)
 	levels = NULL;
 	if (open)
 	{
+		BlockNumber index_pages = 0;
+
+		/* (the summary's indexes are open for the appends: the one on kind) */
+		for (int i = 0; i < d.rri->ri_NumIndices; i++)
+			if (RelationGetRelid(d.rri->ri_IndexRelationDescs[i]) == layout->counts_index)
+				index_pages = RelationGetNumberOfBlocks(d.rri->ri_IndexRelationDescs[i]);
 		LmDirectClose(&d);
-		LmCountsMaybeCompact(layout);
+		LmCountsMaybeCompact(layout, index_pages);
 	}
 }
 
@@ -823,10 +835,44 @@ LmCountsReadIndex(LmLayout *layout, char kind, LmCountLevel *sums)
 }
 
 /*
+ * The counts of a kind counted now from the rows the current user may see,
+ * as that user (its privileges and row-level security apply): for a reader
+ * the summary cannot answer for.
+ */
+static void
+LmCountsScan(LmLayout *layout, char kind, ReturnSetInfo *rsinfo)
+{
+	LmPlanId	id = kind == 'c' ? LM_PLAN_COUNTS_SCAN_C :
+		kind == 'o' ? LM_PLAN_COUNTS_SCAN_O : LM_PLAN_COUNTS_SCAN_P;
+	uint64		n;
+
+	if (kind == 'o' && !layout->has_owner)
+		return;					/* as the summary: no owner, no such rows */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = LmExecuteAsCaller(layout, id);
+	for (uint64 i = 0; i < n; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4];
+
+		for (int c = 0; c < 4; c++)
+			values[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
+		/* (the tuplestore copies the values, out of SPI's memory) */
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+}
+
+/*
  * lead_mgmt.count_summary(kind "char") RETURNS TABLE (category text, status
- * text, owner text, n bigint): the summary's counts of a kind, as of the
- * caller's snapshot, its own transaction's changes included.  Only for a
- * user the summary may answer for (counts_available()).
+ * text, owner text, n bigint): the counts of a kind, as of the caller's
+ * snapshot, its own transaction's changes included: from the summary for a
+ * user it may answer for (counts_available()), else counted now from the
+ * rows the user may see.  The count views read this function only, so that
+ * their plans cost what reading the summary costs (a view that also held
+ * the scan, never run, was costed as the scan, and compiled with JIT on
+ * large tables at every read).
  */
 Datum
 lm_count_summary(PG_FUNCTION_ARGS)
@@ -846,13 +892,21 @@ lm_count_summary(PG_FUNCTION_ARGS)
 	uint64		n;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (!LmCountsAvailable(layout))
+	if (kind != 'p' && kind != 'o' && kind != 'c')
 		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("the count summary does not answer for role \"%s\"",
-						GetUserNameFromId(GetUserId(), false)),
-				 errdetail("Row-level security applies to it on the managed tables, or it may not read them, or nothing is counted."),
-				 errhint("Read the count views (lead_mgmt.status_counts, ...): they count the rows the role may see.")));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown kind of count \"%c\"", kind),
+				 errhint("The kinds are p (persons per category and status), o (per owner too) and c (companies per category).")));
+	if (layout == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("lead_mgmt manages no tables"),
+				 errhint("Call lead_mgmt.manage(company_table => ..., person_table => ...) first.")));
+	if (!LmCountsAvailable(layout))
+	{
+		LmCountsScan(layout, kind, rsinfo);
+		return (Datum) 0;
+	}
 
 	/* sum the committed rows and this transaction's deltas per key */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "lead_mgmt count sums", ALLOCSET_SMALL_SIZES);

@@ -960,6 +960,24 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 				*nargs = 0;
 			}
 			break;
+		case LM_PLAN_COUNTS_SCAN_P:
+		case LM_PLAN_COUNTS_SCAN_O:
+			/* (run as the reader: its privileges and row-level security apply) */
+			appendStringInfo(&sql, "SELECT c.%s::pg_catalog.text, p.%s::pg_catalog.text, %s, pg_catalog.count(*)"
+							 "  FROM ONLY %s p LEFT JOIN ONLY %s c ON c.%s %s p.%s GROUP BY 1, 2, 3",
+							 l->category_q, l->status_q,
+							 id == LM_PLAN_COUNTS_SCAN_O && l->has_owner ?
+							 psprintf("p.%s::pg_catalog.text", l->owner_q) : "NULL::pg_catalog.text",
+							 l->person_qname, l->company_qname, l->company_key_q, l->key_eq_op,
+							 l->person_company_q);
+			*nargs = 0;
+			break;
+		case LM_PLAN_COUNTS_SCAN_C:
+			appendStringInfo(&sql, "SELECT c.%s::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text,"
+							 " pg_catalog.count(*) FROM ONLY %s c GROUP BY 1",
+							 l->category_q, l->company_qname);
+			*nargs = 0;
+			break;
 		case LM_PLAN_COUNTS_CLEAR:
 			appendStringInfo(&sql, "DELETE FROM lead_mgmt.count_delta"
 							 " WHERE pg_catalog.strpos($1, kind::pg_catalog.text) OPERATOR(pg_catalog.>) 0");
@@ -1055,6 +1073,21 @@ LmPlanOwner(LmLayout *l, LmPlanId id)
 		default:
 			return l->person_owner;
 	}
+}
+
+/*
+ * Run a prepared statement of the layout (without arguments) as the current
+ * user, read-only, with the caller's snapshot.  The caller is connected to
+ * SPI.
+ */
+uint64
+LmExecuteAsCaller(LmLayout *l, LmPlanId id)
+{
+	int			ret = SPI_execute_plan(LmLayoutPlan(l, id), NULL, NULL, true, 0);
+
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+	return SPI_processed;
 }
 
 /*

@@ -49,6 +49,9 @@ typedef enum LmPlanId
 	LM_PLAN_COUNTS_COMPACT,		/* fold the count summary into one row per key */
 	LM_PLAN_COUNTS_CLEAR,		/* delete the count summary's rows of some kinds */
 	LM_PLAN_COUNTS_SEED,		/* the count summary recounted from the tables */
+	LM_PLAN_COUNTS_SCAN_P,		/* persons per category and status, counted now */
+	LM_PLAN_COUNTS_SCAN_O,		/* ... per owner too */
+	LM_PLAN_COUNTS_SCAN_C,		/* companies per category, counted now */
 	LM_NUM_PLANS
 } LmPlanId;
 
@@ -202,6 +205,7 @@ extern Oid	LmRelOwner(Oid relid);
 extern char *LmCompanyKeyText(LmLayout *layout, Datum key);
 extern Datum LmPersonCompanyKey(LmLayout *layout, Datum value);
 extern bool LmCompanyKeyEqual(LmLayout *layout, Datum a, Datum b);
+extern uint64 LmExecuteAsCaller(LmLayout *layout, LmPlanId id);
 extern uint64 LmExecuteAsOwner(LmLayout *layout, LmPlanId id, Datum *values,
 							   const char *nulls, bool own_query);
 extern int64 LmCountAsOwner(LmLayout *layout, LmPlanId id, Datum *values);

@@ -187,7 +187,7 @@ CREATE FUNCTION lead_mgmt.count_summary(kind "char")
     LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION lead_mgmt.count_summary("char") IS
-    'The count summary of a kind (p: persons per category and status; o: per owner, category and status; c: companies per category) as of the caller''s snapshot, its own transaction''s changes included; only for a role lead_mgmt.counts_available() is true for';
+    'The counts of a kind (p: persons per category and status; o: per owner, category and status; c: companies per category) as of the caller''s snapshot, its own transaction''s changes included: from the count summary for a role lead_mgmt.counts_available() is true for, else counted from the rows the role may see';
 
 CREATE FUNCTION lead_mgmt.compact_counts() RETURNS bigint
     AS 'MODULE_PATHNAME', 'lm_compact_counts'

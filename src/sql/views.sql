@@ -297,28 +297,26 @@ BEGIN
 
     -- What the count views count: the count summary (see counts.c) for a
     -- reader it may answer for (lead_mgmt.counts_available()), else the rows
-    -- the reader may see, counted now.  The planner keeps only one branch.
+    -- the reader may see, counted now; without a summary, always the rows.
     src_p := format('SELECT c.%1$s::text AS category, p.%2$s::text AS status, pg_catalog.count(*) AS n'
                     '  FROM ONLY %3$s p LEFT JOIN ONLY %4$s c ON c.%5$s OPERATOR(pg_catalog.=) p.%6$s'
                     '%7$s GROUP BY 1, 2',
-                    ca, st, p, c, ck, pc,
-                    CASE WHEN counted THEN ' WHERE NOT lead_mgmt.counts_available()' ELSE '' END);
+                    ca, st, p, c, ck, pc, '');
     src_o := format('SELECT (%1$s)::text AS owner, c.%2$s::text AS category, p.%3$s::text AS status, pg_catalog.count(*) AS n'
                     '  FROM ONLY %4$s p LEFT JOIN ONLY %5$s c ON c.%6$s OPERATOR(pg_catalog.=) p.%7$s'
                     ' WHERE p.%3$s IS NOT NULL%8$s GROUP BY 1, 2, 3',
-                    owner_expr, ca, st, p, c, ck, pc,
-                    CASE WHEN counted THEN ' AND NOT lead_mgmt.counts_available()' ELSE '' END);
+                    owner_expr, ca, st, p, c, ck, pc, '');
     src_c := format('SELECT c.%1$s::text AS category, pg_catalog.count(*) AS n FROM ONLY %2$s c%3$s GROUP BY 1',
-                    ca, c, CASE WHEN counted THEN ' WHERE NOT lead_mgmt.counts_available()' ELSE '' END);
+                    ca, c, '');
     IF counted THEN
-        src_p := 'SELECT x.category, x.status, x.n FROM lead_mgmt.count_summary(''p'') x'
-                 ' WHERE lead_mgmt.counts_available() UNION ALL ' || src_p;
+        -- count_summary() answers from the summary, or counts the rows the
+        -- reader may see (so the views' plans cost what the summary costs)
+        src_p := 'SELECT x.category, x.status, x.n FROM lead_mgmt.count_summary(''p'') x';
         src_o := CASE WHEN owner_expr = 'NULL::text'
                       THEN 'SELECT NULL::text AS owner, x.category, x.status, x.n FROM lead_mgmt.count_summary(''p'') x'
                       ELSE 'SELECT x.owner, x.category, x.status, x.n FROM lead_mgmt.count_summary(''o'') x' END
-                 || ' WHERE x.status IS NOT NULL AND lead_mgmt.counts_available() UNION ALL ' || src_o;
-        src_c := 'SELECT x.category, x.n FROM lead_mgmt.count_summary(''c'') x'
-                 ' WHERE lead_mgmt.counts_available() UNION ALL ' || src_c;
+                 || ' WHERE x.status IS NOT NULL';
+        src_c := 'SELECT x.category, x.n FROM lead_mgmt.count_summary(''c'') x';
     END IF;
 
     -- The status's last change (hides and re-shows keep it); the reader sees
