@@ -66,6 +66,42 @@ LmCompanyFetch(LmLayout *layout, Relation rel, Relation idx, Snapshot snapshot,
 	return found;
 }
 
+/* The category of the company in the slot into category ("" for none). */
+static void
+LmSlotCategory(LmLayout *layout, TupleTableSlot *slot, char *category)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(slot, layout->category_attno, &isnull);
+
+	if (isnull || !LmDatumToKey(value, category))
+		category[0] = '\0';
+}
+
+/*
+ * The category of the newest version of a company this command can see
+ * (committed by others, or written by this transaction's earlier commands),
+ * into category; returns whether the company was found.
+ */
+static bool
+LmCompanyReadLatest(LmLayout *layout, Datum key, char *category)
+{
+	Relation	rel = table_open(layout->company_relid, AccessShareLock);
+	Relation	idx = index_open(layout->company_pk_index, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	bool		found;
+
+	category[0] = '\0';
+	found = LmCompanyFetch(layout, rel, idx, snapshot, key, slot);
+	if (found)
+		LmSlotCategory(layout, slot, category);
+	UnregisterSnapshot(snapshot);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, NoLock);
+	return found;
+}
+
 /*
  * Find the company by primary key and, when asked, lock it FOR KEY SHARE
  * (the latest version, waiting if needed); then read its category into
@@ -120,7 +156,15 @@ LmCompanyProbe(LmLayout *layout, Datum key, bool lock, char *category)
 		switch (result)
 		{
 			case TM_Ok:
-				/* a concurrent update that kept the key: read the newest */
+
+				/*
+				 * Locked, but maybe not the newest version: a KEY SHARE
+				 * lock goes through updates that kept the key, committed
+				 * ones included (the version locked is then an old one,
+				 * the versions after it are locked too).  The newest
+				 * committed version tells the category; an update still in
+				 * progress cannot change it without waiting for us.
+				 */
 				reread = LmSlotWasUpdated(slot);
 				break;
 			case TM_SelfModified:
@@ -144,13 +188,7 @@ LmCompanyProbe(LmLayout *layout, Datum key, bool lock, char *category)
 	}
 
 	if (found && !reread)
-	{
-		bool		isnull;
-		Datum		value = slot_getattr(slot, layout->category_attno, &isnull);
-
-		if (isnull || !LmDatumToKey(value, category))
-			category[0] = '\0';
-	}
+		LmSlotCategory(layout, slot, category);
 
 	ExecDropSingleTupleTableSlot(slot);
 	if (registered)
@@ -160,10 +198,10 @@ LmCompanyProbe(LmLayout *layout, Datum key, bool lock, char *category)
 
 	if (found && reread)
 	{
-		/* locked; the newest committed version tells the category */
+		/* locked; the newest version this command sees tells the category */
 		char		latest[LM_KEY_LEN];
 
-		if (LmCompanyProbe(layout, key, false, latest))
+		if (LmCompanyReadLatest(layout, key, latest))
 			strlcpy(category, latest, LM_KEY_LEN);
 	}
 	return found;

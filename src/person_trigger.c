@@ -278,11 +278,17 @@ lm_person_rules(PG_FUNCTION_ARGS)
 	return PointerGetDatum(result);
 }
 
-/* The side of a company as written; its category into category. */
+/*
+ * The side of a company as written; its category into category.  The
+ * company is locked FOR KEY SHARE (already, mostly: by the write's BEFORE
+ * trigger or its foreign-key check), so that the answer is the version this
+ * transaction holds, not the one its snapshot saw: a category change that
+ * committed meanwhile is seen, and one to come waits for this transaction.
+ */
 static LmCompanySide
 LmWrittenSide(LmLayout *layout, Datum key, bool isnull, char *category)
 {
-	return LmSideOf(layout, key, isnull, false, category);
+	return LmSideOf(layout, key, isnull, true, category);
 }
 
 /*
@@ -315,13 +321,14 @@ LmPersonRekey(LmRelLayout *rl, HeapTuple oldtuple, HeapTuple newtuple, TupleDesc
  * The category a person row counts under: its company's (the one of a
  * company deleted in this transaction too); none without a company, or while
  * the person waits for its company to be visible (it is moved once settled).
- * With lock, the company is locked FOR KEY SHARE like for any write, so that
- * a change of its category waits for this transaction and then moves this
- * person with the others.
+ * The company is locked FOR KEY SHARE like for any write, so that a change
+ * of its category waits for this transaction and then moves this person
+ * with the others, and its category is read from the version locked (one
+ * committed since this statement's snapshot included).
  */
 static void
 LmCountCategory(LmLayout *layout, Datum person, Datum company, bool isnull,
-				bool lock, char *category)
+				char *category)
 {
 	LmCompanyState state;
 
@@ -331,7 +338,7 @@ LmCountCategory(LmLayout *layout, Datum person, Datum company, bool isnull,
 	/* a company this transaction deleted (its persons go with it) */
 	if (LmCompanyDeletedCategory(layout, company, category))
 		return;
-	LmCompanyLookup(layout, company, lock, &state);
+	LmCompanyLookup(layout, company, true, &state);
 	if (state.found)
 		memcpy(category, state.category, LM_KEY_LEN);
 }
@@ -379,13 +386,13 @@ LmPersonCount(LmRelLayout *rl, TupleDesc desc, Datum person, HeapTuple oldtuple,
 		return;					/* nothing counted changed (a renumbered company, say) */
 	if (oldtuple != NULL)
 	{
-		LmCountCategory(layout, person, old_company, old_company_null, true, old_category);
+		LmCountCategory(layout, person, old_company, old_company_null, old_category);
 		LmCountsPerson(layout, old_company, !old_company_null, old_category, old_status,
 					   old_owner, -1);
 	}
 	if (newtuple != NULL)
 	{
-		LmCountCategory(layout, person, new_company, new_company_null, false, new_category);
+		LmCountCategory(layout, person, new_company, new_company_null, new_category);
 		LmCountsPerson(layout, new_company, !new_company_null, new_category, new_status,
 					   new_owner, 1);
 	}
