@@ -21,9 +21,10 @@
  * snapshot plus its own transaction's deltas still in memory
  * (lead_mgmt.count_summary() adds them): the counts of its snapshot, own
  * changes included.  lead_mgmt.compact_counts() folds the rows into one per
- * key; a writer that has appended enough rows folds them on its way out when
- * nobody else is folding (a lock that only compactions take, tried without
- * waiting), so the table stays small without a scheduler.
+ * key; writers fold them on their way out, about every thousand appended
+ * rows whoever appends them, when nobody else is folding (a lock that only
+ * compactions take, tried without waiting), so the table stays small
+ * without a scheduler.
  *
  * Every path counts: inserts, updates and deletes of persons (the person
  * trigger's AFTER ROW half, as written, rules on or off), a company's
@@ -47,6 +48,7 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -73,16 +75,19 @@ PG_FUNCTION_INFO_V1(lm_counts_truncate);
 PG_FUNCTION_INFO_V1(lm_rebuild_counts);
 
 /*
- * A writer folds the summary after appending this many rows, or this many
- * per page of the index on kind if more.  Readers and folds go through that
- * index, whose entries of dead rows (marked, so no row is fetched for them)
- * stay until vacuum comes: a fold costs what the index holds, and folding
- * as often as the index is large keeps what a fold costs per appended row
- * bounded during a burst of writes, at the price of more rows for readers
- * to add up, who walk the same entries anyway.
+ * The summary is folded about every this many appended rows, or this many
+ * per page of the index on kind if more, whoever appends them: a writer
+ * folds when it has appended that many itself, and otherwise with a chance
+ * proportional to the rows it has just appended (many short sessions that
+ * each append a few rows fold it as often as one long one).  Readers and
+ * folds go through that index, whose entries of dead rows (marked, so no
+ * row is fetched for them) stay until vacuum comes: a fold costs what the
+ * index holds, so folding less often as the index grows keeps what a fold
+ * costs per appended row bounded, at the price of more rows for readers to
+ * add up.
  */
 #define LM_COUNTS_COMPACT_AFTER 1024
-#define LM_COUNTS_COMPACT_PER_INDEX_PAGE 100
+#define LM_COUNTS_COMPACT_PER_INDEX_PAGE 10
 
 /* The key of a delta: kind, category, status, owner (NULL: none). */
 typedef struct LmCountKey
@@ -609,14 +614,19 @@ LmCountsFold(LmLayout *layout)
 	return n;
 }
 
-/* Try to fold the summary, without waiting for another folder. */
+/*
+ * Try to fold the summary, without waiting for another folder, when it is
+ * due: appended rows were just appended by this transaction.
+ */
 static void
-LmCountsMaybeCompact(LmLayout *layout, BlockNumber index_pages)
+LmCountsMaybeCompact(LmLayout *layout, BlockNumber index_pages, int64 appended)
 {
+	int64		every = Max(LM_COUNTS_COMPACT_AFTER,
+							(int64) index_pages * LM_COUNTS_COMPACT_PER_INDEX_PAGE);
 	bool		pushed;
 
-	if (appended_since_compact < LM_COUNTS_COMPACT_AFTER ||
-		appended_since_compact < (int64) index_pages * LM_COUNTS_COMPACT_PER_INDEX_PAGE)
+	if (appended_since_compact < every &&
+		pg_prng_double(&pg_global_prng_state) * (double) every >= (double) appended)
 		return;
 	if (!ConditionalLockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock))
 		return;
@@ -643,6 +653,7 @@ LmCountsFlush(void)
 	LmCountEntry *e;
 	LmDirect	d;
 	bool		open = false;
+	int64		appended = 0;
 	Oid			company_type = InvalidOid;
 	int			natts = 0;
 	Datum	   *values = NULL;
@@ -669,6 +680,7 @@ LmCountsFlush(void)
 		}
 		LmCountsWriteRow(&d, layout, e, values, nulls, company_type);
 		appended_since_compact++;
+		appended++;
 	}
 	levels = NULL;
 	if (open)
@@ -680,7 +692,7 @@ LmCountsFlush(void)
 			if (RelationGetRelid(d.rri->ri_IndexRelationDescs[i]) == layout->counts_index)
 				index_pages = RelationGetNumberOfBlocks(d.rri->ri_IndexRelationDescs[i]);
 		LmDirectClose(&d);
-		LmCountsMaybeCompact(layout, index_pages);
+		LmCountsMaybeCompact(layout, index_pages, appended);
 	}
 }
 
