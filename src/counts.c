@@ -628,6 +628,9 @@ LmCountsMaybeCompact(LmLayout *layout, BlockNumber index_pages, int64 appended)
 	if (appended_since_compact < every &&
 		pg_prng_double(&pg_global_prng_state) * (double) every >= (double) appended)
 		return;
+	/* a fold reads every row: a serializable transaction leaves it to others */
+	if (IsolationIsSerializable())
+		return;
 	if (!ConditionalLockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock))
 		return;
 	appended_since_compact = 0;
