@@ -183,22 +183,29 @@ LmCountStrdup(MemoryContext cxt, const char *s)
 }
 
 /*
- * The deltas of a subtransaction level, created on first use; the list is
- * kept innermost first.
+ * A table of count keys in cxt; its entries begin with an LmCountEntry
+ * (entrysize may be larger for callers that keep more per key).
  */
 static HTAB *
-LmCountsTable(MemoryContext cxt)
+LmCountsTable(const char *name, MemoryContext cxt, Size entrysize, long nelem)
 {
 	HASHCTL		ctl;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(LmCountKey);
-	ctl.entrysize = sizeof(LmCountEntry);
+	ctl.entrysize = entrysize;
 	ctl.hash = LmCountKeyHash;
 	ctl.match = LmCountKeyMatch;
 	ctl.hcxt = cxt;
-	return hash_create("lead_mgmt count deltas", 32, &ctl,
+	return hash_create(name, nelem, &ctl,
 					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/* The deltas of a subtransaction level, created on first use. */
+static HTAB *
+LmCountsLevelTable(MemoryContext cxt)
+{
+	return LmCountsTable("lead_mgmt count deltas", cxt, sizeof(LmCountEntry), 32);
 }
 
 static LmCountLevel *
@@ -219,7 +226,7 @@ LmCountsLevelAt(int level)
 													  ALLOCSET_SMALL_SIZES);
 
 			outer_level = MemoryContextAllocZero(cxt, sizeof(LmCountLevel));
-			outer_level->deltas = LmCountsTable(cxt);
+			outer_level->deltas = LmCountsLevelTable(cxt);
 		}
 		l = outer_level;
 		l->cxt = TopTransactionContext;
@@ -229,7 +236,7 @@ LmCountsLevelAt(int level)
 		l = MemoryContextAllocZero(TopTransactionContext, sizeof(LmCountLevel));
 		l->cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt count deltas",
 									   ALLOCSET_SMALL_SIZES);
-		l->deltas = LmCountsTable(l->cxt);
+		l->deltas = LmCountsLevelTable(l->cxt);
 	}
 	l->node.level = level;
 	l->node.next = *link;
@@ -421,18 +428,16 @@ LmTextOrNull(const char *s, bool *isnull)
 
 /*
  * Append one row of the summary: a key, its count and a company, written
- * only if of the type of the column (InvalidOid: the column's type is read
- * here; another type means the key was retyped).
+ * only if of the type of the column (another type means the key was
+ * retyped).
  */
 static void
-LmCountsWriteRow(LmDirect *d, LmLayout *layout, LmCountEntry *e, Datum *values, bool *nulls,
-				 Oid company_type)
+LmCountsWriteRow(LmDirect *d, LmLayout *layout, LmCountEntry *e, Datum *values, bool *nulls)
 {
 	const AttrNumber *att = layout->counts_att;
 	int			natts = RelationGetDescr(d->rel)->natts;
+	Oid			company_type = TupleDescAttr(RelationGetDescr(d->rel), att[LM_CC_COMPANY] - 1)->atttypid;
 
-	if (!OidIsValid(company_type))
-		company_type = TupleDescAttr(RelationGetDescr(d->rel), att[LM_CC_COMPANY] - 1)->atttypid;
 	memset(nulls, true, natts * sizeof(bool));
 	if (e->company.has &&
 		(e->company.type == company_type || getBaseType(e->company.type) == company_type))
@@ -496,8 +501,9 @@ LmCountsFoldIndex(LmLayout *layout)
 	Relation	rel = table_open(layout->counts_relid, RowExclusiveLock);
 	Relation	idx = index_open(layout->counts_index, AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Form_pg_attribute company_att = TupleDescAttr(desc, att[LM_CC_COMPANY] - 1);
 	IndexScanDesc scan;
-	HASHCTL		ctl;
 	HTAB	   *keys;
 	HASH_SEQ_STATUS status;
 	LmFoldEntry *f;
@@ -507,13 +513,7 @@ LmCountsFoldIndex(LmLayout *layout)
 	uint64		deleted = 0;
 
 	LmCountsCheckIndex(layout, idx);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(LmCountKey);
-	ctl.entrysize = sizeof(LmFoldEntry);
-	ctl.hash = LmCountKeyHash;
-	ctl.match = LmCountKeyMatch;
-	ctl.hcxt = cxt;
-	keys = hash_create("lead_mgmt fold", 256, &ctl, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	keys = LmCountsTable("lead_mgmt fold", cxt, sizeof(LmFoldEntry), 256);
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.cxt = cxt;
 	tmp.deltas = keys;
@@ -536,9 +536,9 @@ LmCountsFoldIndex(LmLayout *layout)
 		{
 			company.has = true;
 			company.value = slot->tts_values[att[LM_CC_COMPANY] - 1];
-			company.type = TupleDescAttr(RelationGetDescr(rel), att[LM_CC_COMPANY] - 1)->atttypid;
-			company.typlen = TupleDescAttr(RelationGetDescr(rel), att[LM_CC_COMPANY] - 1)->attlen;
-			company.byval = TupleDescAttr(RelationGetDescr(rel), att[LM_CC_COMPANY] - 1)->attbyval;
+			company.type = company_att->atttypid;
+			company.typlen = company_att->attlen;
+			company.byval = company_att->attbyval;
 		}
 		f = hash_search(keys, &key, HASH_FIND, &found);
 		if (!found)
@@ -592,7 +592,7 @@ LmCountsFoldIndex(LmLayout *layout)
 		values = palloc0(natts * sizeof(Datum));
 		nulls = palloc(natts * sizeof(bool));
 		foreach(lc, folded)
-			LmCountsWriteRow(&d, layout, (LmCountEntry *) lfirst(lc), values, nulls, InvalidOid);
+			LmCountsWriteRow(&d, layout, (LmCountEntry *) lfirst(lc), values, nulls);
 		LmDirectClose(&d);
 	}
 	MemoryContextDelete(cxt);
@@ -615,19 +615,32 @@ LmCountsFold(LmLayout *layout)
 }
 
 /*
- * Try to fold the summary, without waiting for another folder, when it is
- * due: appended rows were just appended by this transaction.
+ * Whether a fold is due, this transaction having just appended appended
+ * rows through d (the summary's indexes open).  The index's size (a system
+ * call) is read only when the shortest interval says a fold may be due: a
+ * longer interval can only say no where the shortest one does.
  */
-static void
-LmCountsMaybeCompact(LmLayout *layout, BlockNumber index_pages, int64 appended)
+static bool
+LmCountsFoldDue(LmDirect *d, LmLayout *layout, int64 appended)
 {
-	int64		every = Max(LM_COUNTS_COMPACT_AFTER,
-							(int64) index_pages * LM_COUNTS_COMPACT_PER_INDEX_PAGE);
+	double		draw = pg_prng_double(&pg_global_prng_state);
+	int64		every = LM_COUNTS_COMPACT_AFTER;
+
+	if (appended_since_compact < every && draw * (double) every >= (double) appended)
+		return false;
+	for (int i = 0; i < d->rri->ri_NumIndices; i++)
+		if (RelationGetRelid(d->rri->ri_IndexRelationDescs[i]) == layout->counts_index)
+			every = Max(every, (int64) RelationGetNumberOfBlocks(d->rri->ri_IndexRelationDescs[i]) *
+						LM_COUNTS_COMPACT_PER_INDEX_PAGE);
+	return appended_since_compact >= every || draw * (double) every < (double) appended;
+}
+
+/* Fold the summary at commit, without waiting for another folder. */
+static void
+LmCountsCommitFold(LmLayout *layout)
+{
 	bool		pushed;
 
-	if (appended_since_compact < every &&
-		pg_prng_double(&pg_global_prng_state) * (double) every >= (double) appended)
-		return;
 	/* a fold reads every row: a serializable transaction leaves it to others */
 	if (IsolationIsSerializable())
 		return;
@@ -657,7 +670,6 @@ LmCountsFlush(void)
 	LmDirect	d;
 	bool		open = false;
 	int64		appended = 0;
-	Oid			company_type = InvalidOid;
 	int			natts = 0;
 	Datum	   *values = NULL;
 	bool	   *nulls = NULL;
@@ -668,34 +680,28 @@ LmCountsFlush(void)
 	hash_seq_init(&status, deltas);
 	while ((e = hash_seq_search(&status)) != NULL)
 	{
-		const AttrNumber *att = layout->counts_att;
-
 		if (e->n == 0)
 			continue;
 		if (!open)
 		{
 			LmDirectOpen(&d, layout->counts_relid);
 			natts = RelationGetDescr(d.rel)->natts;
-			company_type = TupleDescAttr(RelationGetDescr(d.rel), att[LM_CC_COMPANY] - 1)->atttypid;
 			values = palloc0(natts * sizeof(Datum));
 			nulls = palloc(natts * sizeof(bool));
 			open = true;
 		}
-		LmCountsWriteRow(&d, layout, e, values, nulls, company_type);
+		LmCountsWriteRow(&d, layout, e, values, nulls);
 		appended_since_compact++;
 		appended++;
 	}
 	levels = NULL;
 	if (open)
 	{
-		BlockNumber index_pages = 0;
+		bool		due = LmCountsFoldDue(&d, layout, appended);
 
-		/* (the summary's indexes are open for the appends: the one on kind) */
-		for (int i = 0; i < d.rri->ri_NumIndices; i++)
-			if (RelationGetRelid(d.rri->ri_IndexRelationDescs[i]) == layout->counts_index)
-				index_pages = RelationGetNumberOfBlocks(d.rri->ri_IndexRelationDescs[i]);
 		LmDirectClose(&d);
-		LmCountsMaybeCompact(layout, index_pages, appended);
+		if (due)
+			LmCountsCommitFold(layout);
 	}
 }
 
@@ -896,7 +902,6 @@ lm_count_summary(PG_FUNCTION_ARGS)
 	char		kind = PG_GETARG_CHAR(0);
 	LmLayout   *layout = LmGetLayout();
 	HTAB	   *sums;
-	HASHCTL		ctl;
 	MemoryContext cxt;
 	LmCountLevel tmp;
 	LmLevelNode *node;
@@ -925,14 +930,7 @@ lm_count_summary(PG_FUNCTION_ARGS)
 
 	/* sum the committed rows and this transaction's deltas per key */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "lead_mgmt count sums", ALLOCSET_SMALL_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(LmCountKey);
-	ctl.entrysize = sizeof(LmCountEntry);
-	ctl.hash = LmCountKeyHash;
-	ctl.match = LmCountKeyMatch;
-	ctl.hcxt = cxt;
-	sums = hash_create("lead_mgmt count sums", 64, &ctl,
-					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	sums = LmCountsTable("lead_mgmt count sums", cxt, sizeof(LmCountEntry), 64);
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.cxt = cxt;
 	tmp.deltas = sums;
@@ -988,6 +986,16 @@ lm_count_summary(PG_FUNCTION_ARGS)
 
 /* ---- maintenance ---- */
 
+static void
+LmCountsRequireTable(LmLayout *layout)
+{
+	if (layout == NULL || !OidIsValid(layout->counts_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("lead_mgmt.count_delta does not exist"),
+				 errhint("lead_mgmt.manage() creates it; lead_mgmt.start_history() creates it for tables managed before 1.1.0.")));
+}
+
 /*
  * lead_mgmt.compact_counts() RETURNS bigint: fold the summary's rows into
  * one per key (waiting for another compaction, never for writers); the
@@ -1000,11 +1008,7 @@ lm_compact_counts(PG_FUNCTION_ARGS)
 	uint64		n = 0;
 
 	LmCheckAdmin("compact_counts");
-	if (layout == NULL || !OidIsValid(layout->counts_relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("lead_mgmt.count_delta does not exist"),
-				 errhint("lead_mgmt.manage() creates it; lead_mgmt.start_history() creates it for tables managed before 1.1.0.")));
+	LmCountsRequireTable(layout);
 	LockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock);
 	n = LmCountsFold(layout);
 	appended_since_compact = 0;
@@ -1062,11 +1066,7 @@ lm_rebuild_counts(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("lead_mgmt manages no tables"),
 				 errhint("Call lead_mgmt.manage(company_table => ..., person_table => ...) first.")));
-	if (!OidIsValid(layout->counts_relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("lead_mgmt.count_delta does not exist"),
-				 errhint("lead_mgmt.manage() creates it; lead_mgmt.start_history() creates it for tables managed before 1.1.0.")));
+	LmCountsRequireTable(layout);
 	LockRelationOid(layout->company_relid, ShareLock);
 	LockRelationOid(layout->person_relid, ShareLock);
 	LockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock);
