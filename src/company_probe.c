@@ -78,31 +78,6 @@ LmSlotCategory(LmLayout *layout, TupleTableSlot *slot, char *category)
 }
 
 /*
- * The category of the newest version of a company this command can see
- * (committed by others, or written by this transaction's earlier commands),
- * into category; returns whether the company was found.
- */
-static bool
-LmCompanyReadLatest(LmLayout *layout, Datum key, char *category)
-{
-	Relation	rel = table_open(layout->company_relid, AccessShareLock);
-	Relation	idx = index_open(layout->company_pk_index, AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	bool		found;
-
-	category[0] = '\0';
-	found = LmCompanyFetch(layout, rel, idx, snapshot, key, slot);
-	if (found)
-		LmSlotCategory(layout, slot, category);
-	UnregisterSnapshot(snapshot);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(idx, AccessShareLock);
-	table_close(rel, NoLock);
-	return found;
-}
-
-/*
  * Find the company by primary key and, when asked, lock it FOR KEY SHARE
  * (the latest version, waiting if needed); then read its category into
  * category (LM_KEY_LEN bytes; "" for none).  The statement's snapshot is
@@ -187,7 +162,20 @@ LmCompanyProbe(LmLayout *layout, Datum key, bool lock, char *category)
 		}
 	}
 
-	if (found && !reread)
+	if (found && reread)
+	{
+		/*
+		 * Locked; the newest version this command can see (committed by
+		 * others, or written by this transaction's earlier commands) tells
+		 * the category.
+		 */
+		Snapshot	latest = RegisterSnapshot(GetLatestSnapshot());
+
+		if (LmCompanyFetch(layout, rel, idx, latest, key, slot))
+			LmSlotCategory(layout, slot, category);
+		UnregisterSnapshot(latest);
+	}
+	else if (found)
 		LmSlotCategory(layout, slot, category);
 
 	ExecDropSingleTupleTableSlot(slot);
@@ -195,15 +183,6 @@ LmCompanyProbe(LmLayout *layout, Datum key, bool lock, char *category)
 		UnregisterSnapshot(snapshot);
 	index_close(idx, AccessShareLock);
 	table_close(rel, NoLock);
-
-	if (found && reread)
-	{
-		/* locked; the newest version this command sees tells the category */
-		char		latest[LM_KEY_LEN];
-
-		if (LmCompanyReadLatest(layout, key, latest))
-			strlcpy(category, latest, LM_KEY_LEN);
-	}
 	return found;
 }
 
