@@ -764,6 +764,27 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 }
 
 /*
+ * The persons with their company, as the count summary counts them (its
+ * recount and the readers' own count share it): "FROM ... p LEFT JOIN ... c".
+ */
+static char *
+LmPersonsWithCompanySql(LmLayout *l)
+{
+	return psprintf("FROM ONLY %s p LEFT JOIN ONLY %s c ON c.%s %s p.%s",
+					l->person_qname, l->company_qname, l->company_key_q,
+					l->key_eq_op, l->person_company_q);
+}
+
+/* The owner of a person as text (qualified by alias, if any); NULL without. */
+static char *
+LmOwnerTextSql(LmLayout *l, const char *alias)
+{
+	if (!l->has_owner)
+		return "NULL::pg_catalog.text";
+	return psprintf("%s%s%s::pg_catalog.text", alias ? alias : "", alias ? "." : "", l->owner_q);
+}
+
+/*
  * SQL text of a prepared statement, with its parameter types.  Every name
  * is quoted and qualified, the managed tables are read and written ONLY (as
  * PostgreSQL's referential actions do), and values are parameters.
@@ -822,7 +843,7 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			break;
 		case LM_PLAN_PERSON_STATUS:
 			appendStringInfo(&sql, "SELECT %s, %s FROM ONLY %s WHERE %s %s $1 AND $2 %s %s",
-							 l->status_q, l->has_owner ? psprintf("%s::pg_catalog.text", l->owner_q) : "NULL::pg_catalog.text",
+							 l->status_q, LmOwnerTextSql(l, NULL),
 							 l->person_qname, l->person_key_q, l->person_key_eq_op,
 							 l->key_eq_op, l->person_company_q);
 			argtypes[0] = l->person_key_type;
@@ -904,7 +925,7 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			break;
 		case LM_PLAN_COUNT_GROUPS:
 			appendStringInfo(&sql, "SELECT %s, %s, pg_catalog.count(*) FROM ONLY %s WHERE $1 %s %s GROUP BY 1, 2",
-							 l->status_q, l->has_owner ? psprintf("%s::pg_catalog.text", l->owner_q) : "NULL::pg_catalog.text",
+							 l->status_q, LmOwnerTextSql(l, NULL),
 							 l->person_qname, l->key_eq_op, l->person_company_q);
 			argtypes[0] = l->company_key_type;
 			*nargs = 1;
@@ -940,19 +961,17 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			{
 				const char *any_company = psprintf("(pg_catalog.array_agg(c.%s) FILTER (WHERE c.%s IS NOT NULL))[1]",
 												   l->company_key_q, l->company_key_q);
-				const char *persons = psprintf("FROM ONLY %s p LEFT JOIN ONLY %s c ON c.%s %s p.%s",
-											   l->person_qname, l->company_qname, l->company_key_q,
-											   l->key_eq_op, l->person_company_q);
+				const char *persons = LmPersonsWithCompanySql(l);
 
 				appendStringInfo(&sql, "INSERT INTO lead_mgmt.count_delta (company_id, kind, category, status, owner, n)"
 								 " SELECT %s, 'p', c.%s, p.%s, NULL, pg_catalog.count(*) %s GROUP BY c.%s, p.%s",
 								 any_company, l->category_q, l->status_q, persons, l->category_q, l->status_q);
 				if (l->has_owner)
 					appendStringInfo(&sql, " UNION ALL"
-									 " SELECT %s, 'o', c.%s, p.%s, p.%s::pg_catalog.text, pg_catalog.count(*) %s"
-									 "  GROUP BY c.%s, p.%s, p.%s::pg_catalog.text",
-									 any_company, l->category_q, l->status_q, l->owner_q, persons,
-									 l->category_q, l->status_q, l->owner_q);
+									 " SELECT %s, 'o', c.%s, p.%s, %s, pg_catalog.count(*) %s"
+									 "  GROUP BY c.%s, p.%s, %s",
+									 any_company, l->category_q, l->status_q, LmOwnerTextSql(l, "p"),
+									 persons, l->category_q, l->status_q, LmOwnerTextSql(l, "p"));
 				appendStringInfo(&sql, " UNION ALL"
 								 " SELECT (pg_catalog.array_agg(c.%s))[1], 'c', c.%s, NULL, NULL, pg_catalog.count(*)"
 								 "   FROM ONLY %s c GROUP BY c.%s",
@@ -964,12 +983,10 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 		case LM_PLAN_COUNTS_SCAN_O:
 			/* (run as the reader: its privileges and row-level security apply) */
 			appendStringInfo(&sql, "SELECT c.%s::pg_catalog.text, p.%s::pg_catalog.text, %s, pg_catalog.count(*)"
-							 "  FROM ONLY %s p LEFT JOIN ONLY %s c ON c.%s %s p.%s GROUP BY 1, 2, 3",
+							 "  %s GROUP BY 1, 2, 3",
 							 l->category_q, l->status_q,
-							 id == LM_PLAN_COUNTS_SCAN_O && l->has_owner ?
-							 psprintf("p.%s::pg_catalog.text", l->owner_q) : "NULL::pg_catalog.text",
-							 l->person_qname, l->company_qname, l->company_key_q, l->key_eq_op,
-							 l->person_company_q);
+							 id == LM_PLAN_COUNTS_SCAN_O ? LmOwnerTextSql(l, "p") : "NULL::pg_catalog.text",
+							 LmPersonsWithCompanySql(l));
 			*nargs = 0;
 			break;
 		case LM_PLAN_COUNTS_SCAN_C:
