@@ -7,6 +7,7 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTEN
 MODULE_big  = lead_mgmt
 OBJS = \
 	src/lead_mgmt.o \
+	src/citus.o \
 	src/catalog_cache.o \
 	src/category_lock.o \
 	src/layout.o \

@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 
 #include "automation.h"
+#include "citus.h"
 #include "cascade.h"
 #include "catalog_cache.h"
 #include "sink.h"
@@ -40,6 +41,7 @@ PG_FUNCTION_INFO_V1(lm_merge_status);
 typedef struct LmAutoEntry
 {
 	LmLevelNode node;			/* first: the list and the level */
+	LmLayout   *shard;			/* the shard group's layout (Citus), or NULL */
 	Datum		company;
 	Datum		person;
 	char		status[LM_KEY_LEN];
@@ -60,6 +62,7 @@ LmAutomationQueue(LmLayout *layout, Datum company, Datum person, const char *sta
 										  ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(queue_cxt);
 	e = palloc0(sizeof(LmAutoEntry));
+	e->shard = layout->shard ? layout : NULL;
 	e->company = datumCopy(company, layout->company_key_byval, layout->company_key_typlen);
 	e->person = datumCopy(person, layout->person_key_byval, layout->person_key_typlen);
 	strlcpy(e->status, status, LM_KEY_LEN);
@@ -124,8 +127,9 @@ LmAutomationRun(void)
 	{
 		int			j;
 
+		/* on a shard, the statement stays on its node */
 		for (j = 0; j < count; j++)
-			LmAutomationFire(layout, entries[j]);
+			LmAutomationFire(entries[j]->shard ? entries[j]->shard : layout, entries[j]);
 	}
 	PG_FINALLY();
 	{
@@ -231,6 +235,13 @@ lm_merge_status(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(new_key);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/*
+	 * On Citus, the persons (distributed) and the catalogs (reference
+	 * tables) are written in one transaction: one connection per node.
+	 */
+	if (LmCitusInstalled())
+		(void) LmMergeExec("SELECT pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true)",
+						   0, NULL, NULL, SPI_OK_SELECT);
 
 	/*
 	 * Lock the old status's row: writers that set it hold KEY SHARE on it

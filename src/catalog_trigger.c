@@ -43,6 +43,7 @@
 #include "catalog_cache.h"
 #include "category_lock.h"
 #include "company_cache.h"
+#include "citus.h"
 #include "layout.h"
 
 PG_FUNCTION_INFO_V1(lm_category_guard);
@@ -151,14 +152,54 @@ LmCheckStaleAfter(HeapTuple tuple, TupleDesc desc, const char *key)
 				 errhint("Use a positive number of days, or NULL for a status that never goes stale.")));
 }
 
+/* The qualified name of the catalog a trigger fires on. */
+static char *
+LmCatalogRelName(Relation rel)
+{
+	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+}
+
+/*
+ * Whether the catalogs are reference tables of a Citus cluster: their
+ * triggers then fire on every node's copy, and each looks at the shards of
+ * its own node (together they see every shard).
+ */
+static bool
+LmCatalogsDistributed(void)
+{
+	return LmCitusInstalled() && LmCitusTable(LmGetOids()->category);
+}
+
+/*
+ * A count over the managed tables (0 while nothing is managed), or on a
+ * Citus node over the shards of this node.
+ */
+static int64
+LmCatalogUsersCount(LmPlanId id, Datum *arg)
+{
+	LmLayout   *layout;
+	int64		n = 0;
+
+	if (LmCatalogsDistributed())
+	{
+		ListCell   *lc;
+
+		foreach(lc, LmLocalShardLayouts())
+			n += LmCountAsOwner((LmLayout *) lfirst(lc), id, arg);
+		return n;
+	}
+	layout = LmGetLayout();
+	return layout == NULL ? 0 : LmCountAsOwner(layout, id, arg);
+}
+
 /* How many companies have the category (0 while nothing is managed). */
 static int64
 LmCategoryUsers(const char *key)
 {
-	LmLayout   *layout = LmGetLayout();
 	Datum		arg = CStringGetTextDatum(key);
 
-	return layout == NULL ? 0 : LmCountAsOwner(layout, LM_PLAN_CATEGORY_USERS, &arg);
+	return LmCatalogUsersCount(LM_PLAN_CATEGORY_USERS, &arg);
 }
 
 static bool
@@ -174,7 +215,6 @@ LmCategoryInUse(const char *key)
 static int64
 LmStatusUsers(const char *key, char **rules)
 {
-	LmLayout   *layout = LmGetLayout();
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	int			ret;
@@ -202,7 +242,7 @@ LmStatusUsers(const char *key, char **rules)
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
-	return layout == NULL ? 0 : LmCountAsOwner(layout, LM_PLAN_STATUS_HOLDERS, args);
+	return LmCatalogUsersCount(LM_PLAN_STATUS_HOLDERS, args);
 }
 
 static bool
@@ -366,6 +406,16 @@ lm_category_cascade(PG_FUNCTION_ARGS)
 	 * restore, catalog rows are merged before manage()'s triggers exist,
 	 * and the persons' restored statuses are already right.
 	 */
+	if (LmCatalogsDistributed())
+	{
+		/* this node's copy changed: the companies of this node's shards follow */
+		ListCell   *lc;
+
+		foreach(lc, LmLocalShardLayouts())
+			LmCascadeCategory((LmLayout *) lfirst(lc),
+							  LmColText(trigdata->tg_newtuple, desc, "key"), now_enabled);
+		return PointerGetDatum(NULL);
+	}
 	layout = LmGetLayout();
 	if (layout == NULL)
 		return PointerGetDatum(NULL);
@@ -410,14 +460,16 @@ LmCatalogInternalUpdate(const char *sql, int nargs, Oid *types, Datum *values,
  * Make the given status the only default (rule S1: the flag moves).
  */
 static void
-LmMoveDefault(const char *key)
+LmMoveDefault(Relation rel, const char *key)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
+	/* the table the trigger fires on: on a Citus node, this node's copy */
 	args[0] = CStringGetTextDatum(key);
-	LmCatalogInternalUpdate("UPDATE lead_mgmt.lead_status SET is_default = false"
-							" WHERE is_default AND key OPERATOR(pg_catalog.<>) $1",
+	LmCatalogInternalUpdate(psprintf("UPDATE %s SET is_default = false"
+									 " WHERE is_default AND key OPERATOR(pg_catalog.<>) $1",
+									 LmCatalogRelName(rel)),
 							1, argtypes, args, NULL);
 }
 
@@ -502,7 +554,7 @@ lm_lead_status_guard(PG_FUNCTION_ARGS)
 					 errhint("Make another status the default instead; the flag moves by itself: UPDATE lead_mgmt.lead_status SET is_default = true WHERE key = '...';")));
 	}
 	if (is_default && !was_default)
-		LmMoveDefault(key);
+		LmMoveDefault(trigdata->tg_relation, key);
 	return PointerGetDatum(newtuple);
 }
 
@@ -521,8 +573,10 @@ lm_check_single_default(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* not read-only: the statement that fired this must be visible */
-	ret = SPI_execute("SELECT pg_catalog.count(*) FROM lead_mgmt.lead_status"
-					  " WHERE is_default AND NOT deleted", false, 1);
+	ret = SPI_execute(psprintf("SELECT pg_catalog.count(*) FROM %s"
+							   " WHERE is_default AND NOT deleted",
+							   LmCatalogRelName(((TriggerData *) fcinfo->context)->tg_relation)),
+					  false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -774,6 +828,21 @@ lm_catalog_changed(PG_FUNCTION_ARGS)
 	LmCheckTriggerContext(fcinfo, "catalog_changed", false, false);
 	relid = RelationGetRelid(trigdata->tg_relation);
 	CacheInvalidateRelcacheByRelid(relid);
+	/* on a Citus node this is a copy: the caches watch the table itself */
+	if (LmCitusShardIdOf(RelationGetRelationName(trigdata->tg_relation)) > 0 &&
+		LmCitusInstalled())
+	{
+		char	   *name = pstrdup(RelationGetRelationName(trigdata->tg_relation));
+		Oid			table;
+
+		*strrchr(name, '_') = '\0';
+		table = get_relname_relid(name, RelationGetNamespace(trigdata->tg_relation));
+		if (OidIsValid(table))
+		{
+			CacheInvalidateRelcacheByRelid(table);
+			relid = table;
+		}
+	}
 	LmNoteCatalogWrite();
 	LmCatalogInvalidate();
 	if (relid == LmGetOids()->registration)

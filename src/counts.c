@@ -64,6 +64,7 @@
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 
+#include "citus.h"
 #include "compat.h"
 #include "counts.h"
 #include "direct.h"
@@ -89,9 +90,14 @@ PG_FUNCTION_INFO_V1(lm_rebuild_counts);
 #define LM_COUNTS_COMPACT_AFTER 1024
 #define LM_COUNTS_COMPACT_PER_INDEX_PAGE 10
 
-/* The key of a delta: kind, category, status, owner (NULL: none). */
+/*
+ * The key of a delta: kind, category, status, owner (NULL: none), and on a
+ * Citus node the layout of the shard group whose summary shard takes it
+ * (NULL: the summary of the managed pair).
+ */
 typedef struct LmCountKey
 {
+	LmLayout   *shard;
 	char		kind;
 	char	   *category;
 	char	   *status;
@@ -130,6 +136,7 @@ typedef struct LmCountLevel
 
 static LmLevelNode *levels = NULL;	/* of LmCountLevel, innermost first */
 static LmLayout *counts_layout = NULL;	/* the layout the deltas belong to */
+static bool shard_deltas = false;	/* deltas of shard groups not appended yet */
 static int64 appended_since_compact = 0;
 
 /*
@@ -155,6 +162,9 @@ LmCountKeyHash(const void *key, Size keysize)
 	const LmCountKey *k = (const LmCountKey *) key;
 	uint32		h = (uint32) k->kind;
 
+	if (k->shard != NULL)
+		h = hash_combine(h, hash_bytes_uint32((uint32) (uintptr_t) k->shard));
+
 	h = hash_combine(h, LmStrHash(k->category));
 	h = hash_combine(h, LmStrHash(k->status));
 	return hash_combine(h, LmStrHash(k->owner));
@@ -172,7 +182,7 @@ LmCountKeyMatch(const void *key1, const void *key2, Size keysize)
 	const LmCountKey *a = (const LmCountKey *) key1;
 	const LmCountKey *b = (const LmCountKey *) key2;
 
-	return (a->kind == b->kind && LmStrEqual(a->category, b->category) &&
+	return (a->shard == b->shard && a->kind == b->kind && LmStrEqual(a->category, b->category) &&
 			LmStrEqual(a->status, b->status) && LmStrEqual(a->owner, b->owner)) ? 0 : 1;
 }
 
@@ -285,7 +295,7 @@ LmCountCompanyOf(LmLayout *layout, Datum value, bool has)
 
 /* Add n to a key of the given level's deltas. */
 static void
-LmCountsAddTo(LmCountLevel *l, char kind, const char *category,
+LmCountsAddTo(LmCountLevel *l, LmLayout *shard, char kind, const char *category,
 			  const char *status, const char *owner, int64 n, const LmCountCompany *company)
 {
 	LmCountKey	key;
@@ -294,6 +304,9 @@ LmCountsAddTo(LmCountLevel *l, char kind, const char *category,
 
 	if (n == 0)
 		return;
+	key.shard = shard;
+	if (shard != NULL)
+		shard_deltas = true;
 	key.kind = kind;
 	key.category = (char *) (category != NULL && category[0] != '\0' ? category : NULL);
 	key.status = (char *) (status != NULL && status[0] != '\0' ? status : NULL);
@@ -301,6 +314,7 @@ LmCountsAddTo(LmCountLevel *l, char kind, const char *category,
 	e = hash_search(l->deltas, &key, HASH_ENTER, &found);
 	if (!found)
 	{
+		e->key.shard = shard;
 		e->key.kind = kind;
 		e->key.category = LmCountStrdup(l->cxt, key.category);
 		e->key.status = LmCountStrdup(l->cxt, key.status);
@@ -324,7 +338,7 @@ LmCountsAddTo(LmCountLevel *l, char kind, const char *category,
 bool
 LmCountsActive(LmLayout *layout)
 {
-	return OidIsValid(layout->counts_relid);
+	return OidIsValid(layout->counts_relid) && layout->counts_direct;
 }
 
 void
@@ -336,12 +350,13 @@ LmCountsPerson(LmLayout *layout, Datum company, bool has_company, const char *ca
 
 	if (!LmCountsActive(layout) || n == 0)
 		return;
-	counts_layout = layout;
+	if (!layout->shard)
+		counts_layout = layout;
 	l = LmCountsLevel();
 	c = LmCountCompanyOf(layout, company, has_company);
-	LmCountsAddTo(l, 'p', category, status, NULL, n, &c);
+	LmCountsAddTo(l, layout->shard ? layout : NULL, 'p', category, status, NULL, n, &c);
 	if (layout->has_owner)
-		LmCountsAddTo(l, 'o', category, status, owner, n, &c);
+		LmCountsAddTo(l, layout->shard ? layout : NULL, 'o', category, status, owner, n, &c);
 }
 
 void
@@ -351,9 +366,10 @@ LmCountsCompany(LmLayout *layout, Datum company, const char *category, int64 n)
 
 	if (!LmCountsActive(layout) || n == 0)
 		return;
-	counts_layout = layout;
+	if (!layout->shard)
+		counts_layout = layout;
 	c = LmCountCompanyOf(layout, company, true);
-	LmCountsAddTo(LmCountsLevel(), 'c', category, NULL, NULL, n, &c);
+	LmCountsAddTo(LmCountsLevel(), layout->shard ? layout : NULL, 'c', category, NULL, NULL, n, &c);
 }
 
 /*
@@ -411,7 +427,7 @@ LmCountsMerged(void)
 
 		hash_seq_init(&status, l->deltas);
 		while ((e = hash_seq_search(&status)) != NULL)
-			LmCountsAddTo(outer, e->key.kind, e->key.category, e->key.status,
+			LmCountsAddTo(outer, e->key.shard, e->key.kind, e->key.category, e->key.status,
 					  e->key.owner, e->n, &e->company);
 	}
 	levels = &outer->node;
@@ -544,7 +560,7 @@ LmCountsFoldIndex(LmLayout *layout)
 		if (!found)
 		{
 			/* the entry's key and company are copied into cxt */
-			LmCountsAddTo(&tmp, key.kind, key.category, key.status, key.owner, 1, &company);
+			LmCountsAddTo(&tmp, NULL, key.kind, key.category, key.status, key.owner, 1, &company);
 			f = hash_search(keys, &key, HASH_FIND, &found);
 			Assert(found);
 			f->sum.n = 0;
@@ -656,6 +672,17 @@ LmCountsCommitFold(LmLayout *layout)
 		PopActiveSnapshot();
 }
 
+/* The rows of one summary are appended: close it, and fold if due. */
+static void
+LmCountsFlushDone(LmDirect *d, LmLayout *layout, int64 appended)
+{
+	bool		due = LmCountsFoldDue(d, layout, appended);
+
+	LmDirectClose(d);
+	if (due)
+		LmCountsCommitFold(layout);
+}
+
 /*
  * The transaction commits: append its deltas (those not zero) to the
  * summary, in the same transaction.
@@ -663,46 +690,98 @@ LmCountsCommitFold(LmLayout *layout)
 void
 LmCountsFlush(void)
 {
-	LmLayout   *layout = counts_layout;
 	HTAB	   *deltas;
 	HASH_SEQ_STATUS status;
 	LmCountEntry *e;
+	LmLayout   *layout = NULL;	/* the layout of the summary open in d */
 	LmDirect	d;
-	bool		open = false;
 	int64		appended = 0;
-	int			natts = 0;
 	Datum	   *values = NULL;
 	bool	   *nulls = NULL;
 
-	if (levels == NULL || layout == NULL || !OidIsValid(layout->counts_relid))
+	if (levels == NULL)
 		return;
 	deltas = LmCountsMerged();
 	hash_seq_init(&status, deltas);
 	while ((e = hash_seq_search(&status)) != NULL)
 	{
-		if (e->n == 0)
+		/* the pair's summary, or the summary shard of a group (Citus) */
+		LmLayout   *target = e->key.shard != NULL ? e->key.shard : counts_layout;
+
+		if (e->n == 0 || target == NULL || !OidIsValid(target->counts_relid))
 			continue;
-		if (!open)
+		if (target != layout)
 		{
-			LmDirectOpen(&d, layout->counts_relid);
-			natts = RelationGetDescr(d.rel)->natts;
-			values = palloc0(natts * sizeof(Datum));
-			nulls = palloc(natts * sizeof(bool));
-			open = true;
+			if (layout != NULL)
+				LmCountsFlushDone(&d, layout, appended);
+			LmDirectOpen(&d, target->counts_relid);
+			values = palloc0(RelationGetDescr(d.rel)->natts * sizeof(Datum));
+			nulls = palloc(RelationGetDescr(d.rel)->natts * sizeof(bool));
+			layout = target;
+			appended = 0;
 		}
 		LmCountsWriteRow(&d, layout, e, values, nulls);
 		appended_since_compact++;
 		appended++;
 	}
 	levels = NULL;
-	if (open)
-	{
-		bool		due = LmCountsFoldDue(&d, layout, appended);
+	if (layout != NULL)
+		LmCountsFlushDone(&d, layout, appended);
+}
 
-		LmDirectClose(&d);
-		if (due)
-			LmCountsCommitFold(layout);
+/*
+ * End of a statement on a Citus node: append the deltas of shard groups
+ * now, in the statement's (sub)transaction, so that a reader on the
+ * coordinator sees its own transaction's changes in the summary (the deltas
+ * themselves stay in the memory of the node that made them).  Several
+ * appends per transaction leave more rows to fold; the pair's own deltas
+ * still wait for commit.
+ */
+bool
+LmCountsShardDeltas(void)
+{
+	return shard_deltas;
+}
+
+void
+LmCountsFlushShards(void)
+{
+	LmLevelNode *node;
+	LmLayout   *layout = NULL;
+	LmDirect	d;
+	int64		appended = 0;
+	Datum	   *values = NULL;
+	bool	   *nulls = NULL;
+
+	for (node = levels; node != NULL; node = node->next)
+	{
+		HASH_SEQ_STATUS status;
+		LmCountEntry *e;
+
+		hash_seq_init(&status, ((LmCountLevel *) node)->deltas);
+		while ((e = hash_seq_search(&status)) != NULL)
+		{
+			if (e->key.shard == NULL || e->n == 0 || !OidIsValid(e->key.shard->counts_relid))
+				continue;
+			if (e->key.shard != layout)
+			{
+				if (layout != NULL)
+					LmCountsFlushDone(&d, layout, appended);
+				layout = e->key.shard;
+				LmDirectOpen(&d, layout->counts_relid);
+				values = palloc0(RelationGetDescr(d.rel)->natts * sizeof(Datum));
+				nulls = palloc(RelationGetDescr(d.rel)->natts * sizeof(bool));
+				appended = 0;
+			}
+			LmCountsWriteRow(&d, layout, e, values, nulls);
+			e->n = 0;
+			appended_since_compact++;
+			appended++;
+		}
 	}
+	if (layout != NULL)
+		LmCountsFlushDone(&d, layout, appended);
+	shard_deltas = false;
 }
 
 /*
@@ -743,7 +822,7 @@ LmCountsForgetKinds(const char *kinds)
 	{
 		LmCountEntry *e = (LmCountEntry *) lfirst(lc);
 
-		LmCountsAddTo(current, e->key.kind, e->key.category, e->key.status,
+		LmCountsAddTo(current, e->key.shard, e->key.kind, e->key.category, e->key.status,
 					  e->key.owner, -e->n, &e->company);
 	}
 }
@@ -761,6 +840,7 @@ LmCountsXactEnd(void)
 	LmCountsOuterReset();
 	levels = NULL;				/* the rest goes with TopTransactionContext */
 	counts_layout = NULL;
+	shard_deltas = false;
 }
 
 void
@@ -784,7 +864,7 @@ LmCountsSubXactCommit(int level)
 	parent = LmCountsLevelAt(level - 1);
 	hash_seq_init(&status, l->deltas);
 	while ((e = hash_seq_search(&status)) != NULL)
-		LmCountsAddTo(parent, e->key.kind, e->key.category, e->key.status,
+		LmCountsAddTo(parent, e->key.shard, e->key.kind, e->key.category, e->key.status,
 					  e->key.owner, e->n, &e->company);
 }
 
@@ -844,7 +924,7 @@ LmCountsReadIndex(LmLayout *layout, char kind, LmCountLevel *sums)
 		slot_getallattrs(slot);
 		if (slot->tts_isnull[att[LM_CC_N] - 1])
 			continue;
-		LmCountsAddTo(sums, kind, LmSlotText(slot, att[LM_CC_CATEGORY]),
+		LmCountsAddTo(sums, NULL, kind, LmSlotText(slot, att[LM_CC_CATEGORY]),
 					  LmSlotText(slot, att[LM_CC_STATUS]), LmSlotText(slot, att[LM_CC_OWNER]),
 					  DatumGetInt64(slot->tts_values[att[LM_CC_N] - 1]), &no_company);
 		CHECK_FOR_INTERRUPTS();
@@ -950,7 +1030,7 @@ lm_count_summary(PG_FUNCTION_ARGS)
 			bool		isnull;
 			int64		count = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
 
-			LmCountsAddTo(&tmp, kind, SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2),
+			LmCountsAddTo(&tmp, NULL, kind, SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2),
 						  SPI_getvalue(tup, desc, 3), count, &no_company);
 		}
 		SPI_finish();
@@ -962,7 +1042,7 @@ lm_count_summary(PG_FUNCTION_ARGS)
 		hash_seq_init(&ls, ((LmCountLevel *) node)->deltas);
 		while ((e = hash_seq_search(&ls)) != NULL)
 			if (e->key.kind == kind)
-				LmCountsAddTo(&tmp, kind, e->key.category, e->key.status, e->key.owner,
+				LmCountsAddTo(&tmp, NULL, kind, e->key.category, e->key.status, e->key.owner,
 							  e->n, &no_company);
 	}
 
@@ -997,6 +1077,45 @@ LmCountsRequireTable(LmLayout *layout)
 }
 
 /*
+ * compact_counts() on every Citus worker (their own connections: folding
+ * is maintenance, each fold commits on its own); the rows they folded.
+ */
+static uint64
+LmCountsCompactWorkers(void)
+{
+	uint64		n = 0;
+	uint64		i;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT nodename, nodeport, success, result"
+					  "  FROM pg_catalog.run_command_on_workers('SELECT lead_mgmt.compact_counts()')",
+					  false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *result = SPI_getvalue(tup, desc, 4);
+
+		if (!DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull)))
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("lead_mgmt.compact_counts() failed on worker %s:%s: %s",
+							SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2),
+							result ? result : "no result"),
+					 errhint("The workers that answered have folded their shards; run it again once the worker is back.")));
+		if (result != NULL)
+			n += pg_strtoint64(result);
+	}
+	SPI_finish();
+	return n;
+}
+
+/*
  * lead_mgmt.compact_counts() RETURNS bigint: fold the summary's rows into
  * one per key (waiting for another compaction, never for writers); the
  * number of rows folded.
@@ -1009,6 +1128,26 @@ lm_compact_counts(PG_FUNCTION_ARGS)
 
 	LmCheckAdmin("compact_counts");
 	LmCountsRequireTable(layout);
+	if (!layout->counts_direct)
+	{
+		/*
+		 * Citus: each node folds the summary's shards it holds (a fold
+		 * groups rows of one shard); the coordinator asks every worker.
+		 */
+		ListCell   *lc;
+
+		foreach(lc, LmLocalShardLayouts())
+		{
+			LmLayout   *l = (LmLayout *) lfirst(lc);
+
+			LockRelationOid(l->counts_relid, ShareUpdateExclusiveLock);
+			n += LmCountsFold(l);
+		}
+		if (!LmCitusWorker())
+			n += LmCountsCompactWorkers();
+		appended_since_compact = 0;
+		PG_RETURN_INT64((int64) n);
+	}
 	LockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock);
 	n = LmCountsFold(layout);
 	appended_since_compact = 0;
@@ -1037,6 +1176,13 @@ lm_counts_truncate(PG_FUNCTION_ARGS)
 	if (layout == NULL || !OidIsValid(layout->counts_relid))
 		return PointerGetDatum(NULL);
 	person = LmTriggerRole(trigdata, LM_ROLE_PERSON) == LM_ROLE_PERSON;
+	/* on a Citus node a shard is truncated: the summary shard beside it */
+	if (RelationGetRelid(trigdata->tg_relation) !=
+		(person ? layout->person_relid : layout->company_relid))
+		layout = LmGetRelLayout(trigdata, person ? LM_ROLE_PERSON : LM_ROLE_COMPANY,
+								"counts_truncate")->pair;
+	if (!OidIsValid(layout->counts_relid))
+		return PointerGetDatum(NULL);
 	LmCountsForgetKinds(person ? "po" : "c");
 	LockRelationOid(layout->counts_relid, ShareUpdateExclusiveLock);
 	kinds[0] = CStringGetTextDatum(person ? "po" : "c");

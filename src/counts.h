@@ -33,6 +33,8 @@ extern void LmCountsForget(void);
 
 /* The transaction commits: append its deltas. */
 extern void LmCountsFlush(void);
+extern bool LmCountsShardDeltas(void);
+extern void LmCountsFlushShards(void);
 
 extern void LmCountsXactEnd(void);
 extern void LmCountsSubXactAbort(int level);

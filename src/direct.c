@@ -26,15 +26,17 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
+#include "citus.h"
 #include "direct.h"
 
 bool
 LmDirectAllowed(Oid relid)
 {
-	/* a cluster that distributes tables routes their rows: use SQL there */
-	if (OidIsValid(get_extension_oid("citus", true)))
-		return false;
-	return get_rel_relkind(relid) == RELKIND_RELATION;
+	/*
+	 * A table Citus distributes is an empty shell whose rows live in shards:
+	 * SQL routes them there.  A shard itself is a plain local table.
+	 */
+	return get_rel_relkind(relid) == RELKIND_RELATION && !LmCitusTable(relid);
 }
 
 void

@@ -52,6 +52,7 @@
 #include "utils/typcache.h"
 
 #include "decide.h"
+#include "citus.h"
 #include "direct.h"
 #include "layout.h"
 
@@ -83,6 +84,30 @@ typedef struct LmRetired
 } LmRetired;
 
 static LmRetired *retired = NULL;
+
+/*
+ * The shards of one hash range on this node (Citus), co-located: a layout
+ * of them serves the triggers on the company and person shards.
+ */
+typedef struct LmShardGroup
+{
+	Oid			company;
+	Oid			person;
+	Oid			history;		/* InvalidOid: no status history */
+	Oid			counts;			/* InvalidOid: no count summary */
+	Oid			counts_index;
+} LmShardGroup;
+
+/* layouts of the shard groups of this node, by company shard */
+typedef struct LmShardLayout
+{
+	Oid			company_shard;	/* hash key */
+	LmLayout   *layout;
+	MemoryContext cxt;
+} LmShardLayout;
+
+static HTAB *shard_layouts = NULL;
+
 
 static void
 LmLayoutRetire(LmLayout *l, MemoryContext cxt)
@@ -139,6 +164,40 @@ LmLayoutInvalidate(void)
 	layout_valid = false;
 	layout_inval_count++;
 	LmRelLayoutsInvalidate();
+	if (shard_layouts != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		LmShardLayout *sl;
+
+		/* triggers further up the stack may use them: freed at transaction end */
+		hash_seq_init(&status, shard_layouts);
+		while ((sl = hash_seq_search(&status)) != NULL)
+			LmLayoutRetire(sl->layout, sl->cxt);
+		hash_destroy(shard_layouts);
+		shard_layouts = NULL;
+	}
+}
+
+/* Whether relid is one of the shards a layout of this node's groups uses. */
+static bool
+LmShardLayoutsUse(Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	LmShardLayout *sl;
+
+	if (shard_layouts == NULL)
+		return false;
+	hash_seq_init(&status, shard_layouts);
+	while ((sl = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == sl->layout->company_relid || relid == sl->layout->person_relid ||
+			relid == sl->layout->history_relid)
+		{
+			hash_seq_term(&status);
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -150,9 +209,10 @@ LmLayoutInvalidateRel(Oid relid)
 	LmRelLayout *rl;
 
 	/* also while not managed: a trigger of manage() may just be restored */
-	if (layout != NULL &&
-		(relid == layout->company_relid || relid == layout->person_relid ||
-		 relid == layout->history_relid))
+	if ((layout != NULL &&
+		 (relid == layout->company_relid || relid == layout->person_relid ||
+		  relid == layout->history_relid)) ||
+		LmShardLayoutsUse(relid))
 		LmLayoutInvalidate();
 	else if (rel_layouts != NULL &&
 			 (rl = hash_search(rel_layouts, &relid, HASH_FIND, NULL)) != NULL)
@@ -246,6 +306,26 @@ LmRelQualifiedName(Relation rel)
 									  RelationGetRelationName(rel));
 }
 
+static char *
+LmRelidQualifiedName(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/*
+ * A catalog of lead_mgmt as generated SQL names it: the table itself, or on
+ * a Citus node where it is a reference table, this node's copy of it (SQL
+ * run on a shard must stay on its node).
+ */
+static char *
+LmCatalogQualifiedName(Oid relid, const char *name)
+{
+	Oid			placement = LmCitusLocalPlacement(relid);
+
+	return OidIsValid(placement) ? LmRelidQualifiedName(placement) : pstrdup(name);
+}
+
 static AttrNumber
 LmResolveColumn(Relation rel, const char *column, const char *role, bool texty)
 {
@@ -268,16 +348,23 @@ LmResolveColumn(Relation rel, const char *column, const char *role, bool texty)
 	return attno;
 }
 
-/* Whether a relation carries the named trigger calling lead_mgmt's function. */
+/*
+ * Whether a relation carries the named trigger calling lead_mgmt's function
+ * (on a shard, Citus appends the shard's number to the trigger's name).
+ */
 static bool
-LmHasOwnTrigger(Oid relid, const char *trigger, const char *function)
+LmHasOwnTrigger(Oid relid, bool shard, const char *trigger, const char *function)
 {
-	Oid			trigoid = get_trigger_oid(relid, trigger, true);
+	Oid			trigoid;
 	HeapTuple	tup;
 	bool		ok = false;
 	Relation	tgrel;
 	ScanKeyData skey;
 	SysScanDesc scan;
+
+	if (shard)
+		trigger = psprintf("%s_" INT64_FORMAT, trigger, LmCitusShardIdOf(get_rel_name(relid)));
+	trigoid = get_trigger_oid(relid, trigger, true);
 
 	if (!OidIsValid(trigoid))
 		return false;
@@ -334,7 +421,7 @@ LmOperatorSql(Oid opoid)
  * Resolve the registration against the live tables.
  */
 static void
-LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
+LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg, const LmShardGroup *g)
 {
 	Relation	crel;
 	Relation	prel;
@@ -348,17 +435,23 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 	char	   *person_company_q;
 	MemoryContext old;
 
-	l->company_relid = reg->company_relid;
-	l->person_relid = reg->person_relid;
-	crel = LmOpenManaged(reg->company_relid, "company");
-	prel = LmOpenManaged(reg->person_relid, "person");
+	l->shard = g != NULL;
+	l->company_relid = g ? g->company : reg->company_relid;
+	l->person_relid = g ? g->person : reg->person_relid;
+	crel = LmOpenManaged(l->company_relid, "company");
+	prel = LmOpenManaged(l->person_relid, "person");
 	old = MemoryContextSwitchTo(cxt);
 	l->company_qname = LmRelQualifiedName(crel);
 	l->person_qname = LmRelQualifiedName(prel);
+	l->history_qname = g && OidIsValid(g->history) ? LmRelidQualifiedName(g->history) :
+		pstrdup("lead_mgmt.status_history");
+	l->counts_qname = g && OidIsValid(g->counts) ? LmRelidQualifiedName(g->counts) :
+		pstrdup("lead_mgmt.count_delta");
+	l->category_catalog_qname = LmCatalogQualifiedName(LmGetOids()->category, "lead_mgmt.category");
 	MemoryContextSwitchTo(old);
 
 	/* the history table manage() creates, and the events' enum values */
-	l->history_relid = get_relname_relid("status_history", LmGetOids()->schema);
+	l->history_relid = g ? g->history : get_relname_relid("status_history", LmGetOids()->schema);
 	l->history_owner = OidIsValid(l->history_relid) ? LmRelOwner(l->history_relid) : InvalidOid;
 	l->history_seq = InvalidOid;
 	l->history_seq_step = 1;
@@ -376,7 +469,7 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 		}
 	}
 	/* the count summary manage() creates (direct appends only) */
-	l->counts_relid = get_relname_relid("count_delta", LmGetOids()->schema);
+	l->counts_relid = g ? g->counts : get_relname_relid("count_delta", LmGetOids()->schema);
 	if (OidIsValid(l->counts_relid))
 	{
 		int			c;
@@ -388,19 +481,22 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 				l->counts_relid = InvalidOid;	/* not one of ours */
 		}
 	}
-	if (OidIsValid(l->counts_relid) && !LmDirectAllowed(l->counts_relid))
-		l->counts_relid = InvalidOid;
+	/* distributed (Citus): shards take the deltas, SQL reads and folds it */
+	l->counts_direct = OidIsValid(l->counts_relid) && LmDirectAllowed(l->counts_relid);
 	l->counts_owner = OidIsValid(l->counts_relid) ? LmRelOwner(l->counts_relid) : InvalidOid;
-	l->counts_index = OidIsValid(l->counts_relid) ?
-		get_relname_relid("count_delta_kind", LmGetOids()->schema) : InvalidOid;
+	l->counts_index = !l->counts_direct ? InvalidOid :
+		g ? g->counts_index : get_relname_relid("count_delta_kind", LmGetOids()->schema);
 
 	if (OidIsValid(l->history_relid))
 	{
-		AttrNumber	seq_attno = get_attnum(l->history_relid, "seq");
+		/* a shard draws its numbers from the table's sequence on this node */
+		Oid			seq_of = g ? get_relname_relid("status_history", LmGetOids()->schema) :
+			l->history_relid;
+		AttrNumber	seq_attno = get_attnum(seq_of, "seq");
 		HeapTuple	seqtup;
 
 		if (seq_attno != InvalidAttrNumber)
-			l->history_seq = LmIdentitySequence(l->history_relid, seq_attno);
+			l->history_seq = LmIdentitySequence(seq_of, seq_attno);
 		if (OidIsValid(l->history_seq) &&
 			HeapTupleIsValid(seqtup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(l->history_seq))))
 		{
@@ -426,10 +522,10 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
 
 	/* managed only once manage()'s triggers are in place (a restore adds them last) */
 	l->rules_installed =
-		LmHasOwnTrigger(l->person_relid, LM_TRG_PERSON_RULES, "person_rules") &&
-		LmHasOwnTrigger(l->person_relid, LM_TRG_PERSON_CHANGES, "person_changes") &&
-		LmHasOwnTrigger(l->company_relid, LM_TRG_COMPANY_RULES, "company_rules") &&
-		LmHasOwnTrigger(l->company_relid, LM_TRG_COMPANY_CASCADE, "company_cascade");
+		LmHasOwnTrigger(l->person_relid, g != NULL, LM_TRG_PERSON_RULES, "person_rules") &&
+		LmHasOwnTrigger(l->person_relid, g != NULL, LM_TRG_PERSON_CHANGES, "person_changes") &&
+		LmHasOwnTrigger(l->company_relid, g != NULL, LM_TRG_COMPANY_RULES, "company_rules") &&
+		LmHasOwnTrigger(l->company_relid, g != NULL, LM_TRG_COMPANY_CASCADE, "company_cascade");
 
 	l->company_owner = crel->rd_rel->relowner;
 	l->person_owner = prel->rd_rel->relowner;
@@ -582,7 +678,7 @@ LmLayoutBuild(MemoryContext cxt, LmLayout *l, LmRegistration *reg)
  * A new layout in a memory context of its own (freed again on error).
  */
 static LmLayout *
-LmLayoutCreate(LmRegistration *reg, MemoryContext *cxt_out)
+LmLayoutCreate(LmRegistration *reg, const LmShardGroup *g, MemoryContext *cxt_out)
 {
 	MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext, "lead_mgmt layout",
 											  ALLOCSET_SMALL_SIZES);
@@ -590,7 +686,7 @@ LmLayoutCreate(LmRegistration *reg, MemoryContext *cxt_out)
 
 	PG_TRY();
 	{
-		LmLayoutBuild(cxt, fresh, reg);
+		LmLayoutBuild(cxt, fresh, reg, g);
 	}
 	PG_CATCH();
 	{
@@ -619,7 +715,7 @@ LmGetLayout(void)
 
 		managed = LmReadRegistration(&reg);
 		if (managed)
-			fresh = LmLayoutCreate(&reg, &cxt);
+			fresh = LmLayoutCreate(&reg, NULL, &cxt);
 		if (before != layout_inval_count)
 		{
 			if (cxt != NULL)
@@ -665,8 +761,129 @@ LmTriggerRole(TriggerData *trigdata, LmTableRole fallback)
 }
 
 /*
+ * The layout of the shard group of this node (Citus) whose company shard is
+ * company_shard, built on first use.  NULL when the group lacks a shard.
+ */
+static LmLayout *
+LmShardLayoutBuild(LmLayout *pair, Oid company_shard, const Oid *shards)
+{
+	LmShardLayout *sl;
+	LmShardGroup g;
+	LmRegistration reg;
+	MemoryContext cxt;
+	bool		found;
+
+	if (shard_layouts != NULL &&
+		(sl = hash_search(shard_layouts, &company_shard, HASH_FIND, NULL)) != NULL)
+		return sl->layout;
+	if (!OidIsValid(shards[0]) || !OidIsValid(shards[1]))
+		return NULL;
+	g.company = shards[0];
+	g.person = shards[1];
+	g.history = shards[2];
+	g.counts = shards[3];
+	g.counts_index = shards[4];
+	if (!LmReadRegistration(&reg))
+		elog(ERROR, "lead_mgmt registration disappeared");
+	{
+		LmLayout   *fresh = LmLayoutCreate(&reg, &g, &cxt);
+
+		if (shard_layouts == NULL)
+		{
+			HASHCTL		ctl;
+
+			memset(&ctl, 0, sizeof(ctl));
+			ctl.keysize = sizeof(Oid);
+			ctl.entrysize = sizeof(LmShardLayout);
+			ctl.hcxt = CacheMemoryContext;
+			shard_layouts = hash_create("lead_mgmt shard layouts", 16, &ctl,
+										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		sl = hash_search(shard_layouts, &company_shard, HASH_ENTER, &found);
+		sl->layout = fresh;
+		sl->cxt = cxt;
+	}
+	return sl->layout;
+}
+
+/*
+ * The relations of the pair whose shards make a group: company, person,
+ * status history, count summary and its index (InvalidOid where missing).
+ */
+static void
+LmShardGroupRelations(LmLayout *pair, Oid *rels)
+{
+	Oid			schema = LmGetOids()->schema;
+
+	rels[0] = pair->company_relid;
+	rels[1] = pair->person_relid;
+	rels[2] = get_relname_relid("status_history", schema);
+	rels[3] = get_relname_relid("count_delta", schema);
+	rels[4] = OidIsValid(rels[3]) ? get_relname_relid("count_delta_kind", schema) : InvalidOid;
+}
+
+/*
+ * The layout for a trigger firing on rel, a shard of the managed table of
+ * role on a Citus node, or NULL when rel is not one.
+ */
+static LmLayout *
+LmShardLayoutFor(LmLayout *pair, Relation rel, LmTableRole role)
+{
+	int64		shardid;
+	Oid			rels[5];
+	Oid			shards[5];
+	int			me = role == LM_ROLE_PERSON ? 1 : 0;
+
+	if (!LmCitusInstalled())
+		return NULL;
+	shardid = LmCitusShardIdOf(RelationGetRelationName(rel));
+	if (shardid <= 0)
+		return NULL;
+	LmShardGroupRelations(pair, rels);
+	if (!LmCitusColocatedShards(rels[me], shardid, 5, rels, shards) ||
+		shards[me] != RelationGetRelid(rel))
+		return NULL;
+	return LmShardLayoutBuild(pair, shards[0], shards);
+}
+
+/*
+ * The layouts of every shard group on this node (Citus): work that spans
+ * many companies, done by a trigger on this node's copy of a catalog,
+ * stays on this node.  NIL on a single server or without managed tables.
+ */
+List *
+LmLocalShardLayouts(void)
+{
+	LmLayout   *pair = LmGetLayout();
+	List	   *result = NIL;
+	List	   *shards;
+	ListCell   *lc;
+
+	if (pair == NULL || !LmCitusInstalled() || !LmCitusTable(pair->company_relid))
+		return NIL;
+	shards = LmCitusLocalShards(pair->company_relid);
+	foreach(lc, shards)
+	{
+		Oid			company_shard = lfirst_oid(lc);
+		Oid			rels[5];
+		Oid			group[5];
+		LmLayout   *l;
+
+		LmShardGroupRelations(pair, rels);
+		if (!LmCitusColocatedShards(rels[0], LmCitusShardIdOf(get_rel_name(company_shard)),
+									5, rels, group))
+			continue;
+		l = LmShardLayoutBuild(pair, company_shard, group);
+		if (l != NULL && l->rules_installed)
+			result = lappend(result, l);
+	}
+	return result;
+}
+
+/*
  * The layout of the relation a trigger fires on, for the given role: the
- * relation must be the managed table of that role.
+ * relation must be the managed table of that role, or on a Citus node one
+ * of its shards.
  */
 LmRelLayout *
 LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
@@ -674,6 +891,7 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 	Relation	rel = trigdata->tg_relation;
 	Oid			relid = RelationGetRelid(rel);
 	LmLayout   *pair = LmGetLayout();
+	LmLayout   *target = pair;
 	LmRelLayout *rl;
 	bool		found;
 
@@ -687,20 +905,11 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 						   LM_TRG_COMPANY_RULES, LM_TRG_COMPANY_CASCADE, LM_TRG_COMPANY_PENDING,
 						   LM_TRG_PERSON_RULES, LM_TRG_PERSON_CHANGES, LM_TRG_PERSON_PENDING),
 				 errhint("Run SELECT lead_mgmt.unmanage(); and lead_mgmt.manage() again to install them.")));
-	if (pair == NULL ||
-		relid != (role == LM_ROLE_PERSON ? pair->person_relid : pair->company_relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" is not the %s table managed by lead_mgmt",
-						RelationGetRelationName(rel),
-						role == LM_ROLE_PERSON ? "person" : "company"),
-				 errhint("lead_mgmt.manage() attaches lead_mgmt.%s() to the managed tables only; drop trigger \"%s\".",
-						 funcname, trigdata->tg_trigger->tgname)));
 
 	/* the entry of the last call (entries never move or go away) */
 	if (last_rel_layout != NULL && last_rel_layout->relid == relid &&
-		last_rel_layout->valid && last_rel_layout->pair == pair &&
-		last_rel_layout->role == role)
+		last_rel_layout->valid && last_rel_layout->role == role &&
+		(last_rel_layout->shard ? pair != NULL : last_rel_layout->pair == pair))
 		return last_rel_layout;
 
 	if (rel_layouts == NULL)
@@ -714,13 +923,29 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 		rel_layouts = hash_create("lead_mgmt relation layouts", 16, &ctl,
 								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	rl = hash_search(rel_layouts, &relid, HASH_ENTER, &found);
-	if (found && rl->valid && rl->pair == pair && rl->role == role)
+	rl = hash_search(rel_layouts, &relid, HASH_FIND, NULL);
+	if (rl != NULL && rl->valid && rl->role == role &&
+		(rl->shard ? pair != NULL : rl->pair == pair))
 	{
 		last_rel_layout = rl;
 		return rl;
 	}
 
+	if (pair != NULL &&
+		relid != (role == LM_ROLE_PERSON ? pair->person_relid : pair->company_relid))
+		target = LmShardLayoutFor(pair, rel, role);
+	if (target == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not the %s table managed by lead_mgmt",
+						RelationGetRelationName(rel),
+						role == LM_ROLE_PERSON ? "person" : "company"),
+				 errhint("lead_mgmt.manage() attaches lead_mgmt.%s() to the managed tables only; drop trigger \"%s\".",
+						 funcname, trigdata->tg_trigger->tgname)));
+
+	rl = hash_search(rel_layouts, &relid, HASH_ENTER, &found);
+	rl->shard = target != pair;
+	pair = target;
 	rl->valid = false;
 	rl->role = role;
 	rl->pair = pair;
@@ -861,13 +1086,14 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			break;
 		case LM_PLAN_HISTORY_INSERT:
 			appendStringInfo(&sql,
-							 "INSERT INTO lead_mgmt.status_history"
+							 "INSERT INTO %s"
 							 " (seq, company_id, person_id, from_status, to_status, event, category,"
 							 "  changed_at, changed_by, source, visible) OVERRIDING SYSTEM VALUE"
 							 " SELECT b.q, b.c, b.p, b.f, b.t, b.e, b.k, b.w, SESSION_USER, b.s, b.v"
 							 "   FROM lead_mgmt.history_batch() AS b (q pg_catalog.int8, c %s, p %s, f pg_catalog.text,"
 							 "        t pg_catalog.text, e lead_mgmt.history_event, k pg_catalog.text,"
 							 "        w pg_catalog.timestamptz, s pg_catalog.text, v pg_catalog.bool)",
+							 l->history_qname,
 							 format_type_be_qualified(getBaseType(l->company_key_type)),
 							 format_type_be_qualified(getBaseType(l->person_key_type)));
 			*nargs = 0;
@@ -875,11 +1101,16 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 		case LM_PLAN_HISTORY_HELD:
 		case LM_PLAN_HISTORY_AT:
 			appendStringInfo(&sql,
-							 "INSERT INTO lead_mgmt.status_history"
-							 " (company_id, person_id, from_status, to_status, event, category,"
+							 "INSERT INTO %s"
+							 " (%scompany_id, person_id, from_status, to_status, event, category,"
 							 "  changed_at, changed_by, source, visible)"
-							 " SELECT $1, p.%s, p.%s, p.%s, $3, $2, $4, SESSION_USER, $5, $6"
+							 " SELECT %s$1, p.%s, p.%s, p.%s, $3, $2, $4, SESSION_USER, $5, $6"
 							 "   FROM ONLY %s p WHERE $1 %s p.%s AND p.%s %s",
+							 l->history_qname,
+			/* a shard has no identity column: numbers from the table's sequence here */
+							 l->shard ? "seq, " : "",
+							 l->shard ? psprintf("pg_catalog.nextval(%s::pg_catalog.regclass), ",
+												 quote_literal_cstr(LmRelidQualifiedName(l->history_seq))) : "",
 							 l->person_key_q, l->status_q, l->status_q, l->person_qname,
 							 l->key_eq_op, l->person_company_q, l->status_q,
 							 id == LM_PLAN_HISTORY_AT ? "OPERATOR(pg_catalog.=) $7" : "IS NOT NULL");
@@ -902,16 +1133,16 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 		case LM_PLAN_COMPANY_ADVANCE:
 			appendStringInfo(&sql, "UPDATE ONLY %s c SET %s = $2 WHERE c.%s OPERATOR(pg_catalog.=) $1"
 							 " AND c.%s OPERATOR(pg_catalog.<>) $2"
-							 " AND EXISTS (SELECT FROM lead_mgmt.category k"
+							 " AND EXISTS (SELECT FROM %s k"
 							 "              WHERE k.key OPERATOR(pg_catalog.=) c.%s AND k.enable_lead_status)",
 							 l->company_qname, l->category_q, l->company_key_q, l->category_q,
-							 l->category_q);
+							 l->category_catalog_qname, l->category_q);
 			argtypes[0] = l->company_key_type;
 			argtypes[1] = TEXTOID;
 			*nargs = 2;
 			break;
 		case LM_PLAN_HISTORY_REKEY:
-			appendStringInfo(&sql, "UPDATE lead_mgmt.status_history SET person_id = $2");
+			appendStringInfo(&sql, "UPDATE %s SET person_id = $2", l->history_qname);
 			if (l->person_key_has_company)
 				appendStringInfo(&sql, ", company_id = $4");
 			appendStringInfo(&sql, " WHERE person_id %s $1", l->person_key_eq_op);
@@ -932,8 +1163,8 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			break;
 		case LM_PLAN_COUNTS_READ:
 			appendStringInfo(&sql, "SELECT category, status, owner, pg_catalog.sum(n)::pg_catalog.int8"
-							 "  FROM lead_mgmt.count_delta WHERE kind OPERATOR(pg_catalog.=) $1"
-							 " GROUP BY 1, 2, 3");
+							 "  FROM %s WHERE kind OPERATOR(pg_catalog.=) $1"
+							 " GROUP BY 1, 2, 3", l->counts_qname);
 			argtypes[0] = CHAROID;
 			*nargs = 1;
 			break;
@@ -942,19 +1173,19 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			 * Only the keys with more than one row, or adding up to zero:
 			 * the rows already folded stay where they are.
 			 */
-			appendStringInfo(&sql, "WITH d AS (DELETE FROM lead_mgmt.count_delta"
+			appendStringInfo(&sql, "WITH d AS (DELETE FROM %s"
 							 "        WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
 							 "              SELECT pg_catalog.unnest(pg_catalog.array_agg(ctid))"
-							 "                FROM lead_mgmt.count_delta GROUP BY kind, category, status, owner"
+							 "                FROM %s GROUP BY kind, category, status, owner"
 							 "               HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1"
 							 "                   OR pg_catalog.sum(n) OPERATOR(pg_catalog.=) 0))"
 							 "       RETURNING *),"
-							 " f AS (INSERT INTO lead_mgmt.count_delta (company_id, kind, category, status, owner, n)"
+							 " f AS (INSERT INTO %s (company_id, kind, category, status, owner, n)"
 							 "       SELECT (pg_catalog.array_agg(d.company_id))[1], d.kind, d.category, d.status,"
 							 "              d.owner, pg_catalog.sum(d.n)"
 							 "         FROM d GROUP BY d.kind, d.category, d.status, d.owner"
 							 "        HAVING pg_catalog.sum(d.n) OPERATOR(pg_catalog.<>) 0)"
-							 " SELECT FROM d");
+							 " SELECT FROM d", l->counts_qname, l->counts_qname, l->counts_qname);
 			*nargs = 0;
 			break;
 		case LM_PLAN_COUNTS_SEED:
@@ -963,9 +1194,9 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 												   l->company_key_q, l->company_key_q);
 				const char *persons = LmPersonsWithCompanySql(l);
 
-				appendStringInfo(&sql, "INSERT INTO lead_mgmt.count_delta (company_id, kind, category, status, owner, n)"
+				appendStringInfo(&sql, "INSERT INTO %s (company_id, kind, category, status, owner, n)"
 								 " SELECT %s, 'p', c.%s, p.%s, NULL, pg_catalog.count(*) %s GROUP BY c.%s, p.%s",
-								 any_company, l->category_q, l->status_q, persons, l->category_q, l->status_q);
+								 l->counts_qname, any_company, l->category_q, l->status_q, persons, l->category_q, l->status_q);
 				if (l->has_owner)
 					appendStringInfo(&sql, " UNION ALL"
 									 " SELECT %s, 'o', c.%s, p.%s, %s, pg_catalog.count(*) %s"
@@ -996,8 +1227,9 @@ LmPlanSql(LmLayout *l, LmPlanId id, Oid *argtypes, int *nargs)
 			*nargs = 0;
 			break;
 		case LM_PLAN_COUNTS_CLEAR:
-			appendStringInfo(&sql, "DELETE FROM lead_mgmt.count_delta"
-							 " WHERE pg_catalog.strpos($1, kind::pg_catalog.text) OPERATOR(pg_catalog.>) 0");
+			appendStringInfo(&sql, "DELETE FROM %s"
+							 " WHERE pg_catalog.strpos($1, kind::pg_catalog.text) OPERATOR(pg_catalog.>) 0",
+							 l->counts_qname);
 			argtypes[0] = TEXTOID;
 			*nargs = 1;
 			break;

@@ -132,9 +132,19 @@ typedef struct LmLayout
 	FmgrInfo	key_in;
 	Oid			key_in_ioparam;
 
+	/*
+	 * A layout of the shards of one hash range on this node (Citus): the
+	 * relations above and below are the shards, named as such in generated
+	 * SQL; a trigger on a shard works on them as on a single server.
+	 */
+	bool		shard;
+
 	/* names for generated SQL and messages */
 	char	   *company_qname;
 	char	   *person_qname;
+	char	   *history_qname;	/* lead_mgmt.status_history, or its shard */
+	char	   *counts_qname;	/* lead_mgmt.count_delta, or its shard */
+	char	   *category_catalog_qname;	/* lead_mgmt.category, or this node's copy */
 	char	   *company_key_q;
 	char	   *category_q;
 	char	   *person_company_q;	/* as compared with a company key */
@@ -158,6 +168,7 @@ typedef struct LmLayout
 	/* lead_mgmt.count_delta, when manage() has created it */
 	Oid			counts_relid;
 	Oid			counts_index;	/* its index on kind, or InvalidOid */
+	bool		counts_direct;	/* a local table: deltas appended directly */
 	Oid			counts_owner;
 	AttrNumber	counts_att[LM_COUNT_COLUMNS];	/* by LmCountColumn */
 	int64		history_seq_step;	/* its increment: numbers per nextval */
@@ -189,9 +200,11 @@ typedef struct LmRelLayout
 	AttrNumber	label_attno;	/* person: label column, or 0 */
 	AttrNumber	owner_attno;	/* person: owner column, or 0 */
 	FmgrInfo	owner_out;		/* its output function */
+	bool		shard;			/* a shard of the managed table (Citus) */
 } LmRelLayout;
 
 extern LmLayout *LmGetLayout(void);
+extern List *LmLocalShardLayouts(void);
 extern LmRelLayout *LmGetRelLayout(TriggerData *trigdata, LmTableRole role,
 								   const char *funcname);
 extern LmTableRole LmTriggerRole(TriggerData *trigdata, LmTableRole fallback);

@@ -53,6 +53,7 @@
 #include "utils/syscache.h"
 
 #include "catalog_cache.h"
+#include "citus.h"
 #include "layout.h"
 
 PG_FUNCTION_INFO_V1(lm_manage);
@@ -1068,6 +1069,9 @@ lm_forget_dropped(PG_FUNCTION_ARGS)
 				 errmsg("function lead_mgmt.forget_dropped() was not called by the event trigger manager")));
 	if (!OidIsValid(get_namespace_oid("lead_mgmt", true)))
 		return PointerGetDatum(NULL);
+	/* a drop on a Citus worker came from the coordinator, which forgets it */
+	if (LmCitusWorker())
+		return PointerGetDatum(NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute("SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d,"
@@ -1275,6 +1279,9 @@ lm_views_ddl(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	/* lead_mgmt's own DDL (dropping the count summary, say) */
 	if (lm_internal_ddl > 0)
+		return PointerGetDatum(NULL);
+	/* DDL on a Citus worker came from the coordinator, which keeps the views */
+	if (LmCitusWorker())
 		return PointerGetDatum(NULL);
 	if (strcmp(trigdata->event, "ddl_command_start") == 0)
 	{

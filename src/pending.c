@@ -47,6 +47,7 @@ PG_FUNCTION_INFO_V1(lm_settle_pending);
 typedef struct LmPending
 {
 	LmLevelNode node;			/* first: the list and the level written at */
+	LmLayout   *shard;			/* the shard group's layout (Citus), or NULL */
 	int			settled;		/* level that settled it, 0 while pending */
 	Datum		key;			/* the company */
 	Datum		person;			/* the person's key */
@@ -216,6 +217,7 @@ LmPendingAdd(LmRelLayout *rl, HeapTuple tuple, TupleDesc desc, Datum company,
 		pending_cxt = AllocSetContextCreate(TopTransactionContext, "lead_mgmt pending persons",
 											ALLOCSET_SMALL_SIZES);
 	p = MemoryContextAllocZero(pending_cxt, sizeof(LmPending));
+	p->shard = layout->shard ? layout : NULL;
 	p->key = LmCopyKey(layout, company, &pending_cxt);
 	old = MemoryContextSwitchTo(pending_cxt);
 	p->person = datumCopy(person, layout->person_key_byval, layout->person_key_typlen);
@@ -364,11 +366,12 @@ LmPendingResolve(void)
 			CommandCounterIncrement();
 			incremented = true;
 		}
-		LmCompanyLookup(layout, p->key, true, &state);
+		/* on a shard, the company is looked up in its own group */
+		LmCompanyLookup(p->shard ? p->shard : layout, p->key, true, &state);
 		if (!state.found)
 			continue;
 		p->settled = GetCurrentTransactionNestLevel();
-		LmPendingSettle(layout, p, state.lead_enabled, state.category);
+		LmPendingSettle(p->shard ? p->shard : layout, p, state.lead_enabled, state.category);
 	}
 	LmSinkFlush();
 }

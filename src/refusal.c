@@ -225,7 +225,8 @@ LmHiddenReport(void)
 	if (h == NULL)
 		return;
 	hidden = NULL;
-	layout = LmGetLayout();
+	/* a shard's group, or the pair as it is now */
+	layout = h->layout->shard ? h->layout : LmGetLayout();
 	if (layout == NULL)
 		layout = h->layout;
 	if (h->persons == 1)

@@ -42,6 +42,7 @@
 
 #include "catalog_cache.h"
 #include "direct.h"
+#include "counts.h"
 #include "sink.h"
 
 PG_FUNCTION_INFO_V1(lm_transaction_changes);
@@ -472,6 +473,8 @@ LmSinkFlush(void)
 {
 	if (history.unwritten > 0)
 		LmHistoryWrite();
+	if (LmCountsShardDeltas())
+		LmCountsFlushShards();
 }
 
 void
