@@ -56,10 +56,10 @@ PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-init
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/views.sql src/sql/history.sql
+$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/views.sql src/sql/history.sql src/sql/citus.sql
 	cat $^ >$@
 
-$(UPGRADE): src/sql/updates/$(UPGRADE) src/sql/views.sql src/sql/history.sql
+$(UPGRADE): src/sql/updates/$(UPGRADE) src/sql/views.sql src/sql/history.sql src/sql/citus.sql
 	cat $^ >$@
 
 $(OBJS): $(wildcard src/*.h)

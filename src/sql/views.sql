@@ -329,12 +329,18 @@ BEGIN
                         '    AND x.from_status IS DISTINCT FROM x.to_status'
                         '  ORDER BY x.seq DESC LIMIT 1)', pk, match_company);
         ALTER TABLE lead_mgmt.status_history ENABLE ROW LEVEL SECURITY;
-        EXECUTE format('CREATE POLICY status_history_readers ON lead_mgmt.status_history FOR SELECT'
-                       ' USING (pg_catalog.pg_has_role(''lead_mgmt_admin'', ''MEMBER'')'
-                       '        OR EXISTS (SELECT FROM ONLY %s p'
-                       '                    WHERE p.%s OPERATOR(pg_catalog.=) status_history.person_id%s))',
-                       p, pk,
-                       CASE WHEN composite THEN format(' AND p.%s OPERATOR(pg_catalog.=) status_history.company_id', pc) ELSE '' END);
+        IF lead_mgmt.is_distributed('lead_mgmt.status_history') THEN
+            -- Citus distributes no policy with a subquery: lead_mgmt_admin only
+            CREATE POLICY status_history_readers ON lead_mgmt.status_history FOR SELECT
+                USING (pg_catalog.pg_has_role('lead_mgmt_admin', 'MEMBER'));
+        ELSE
+            EXECUTE format('CREATE POLICY status_history_readers ON lead_mgmt.status_history FOR SELECT'
+                           ' USING (pg_catalog.pg_has_role(''lead_mgmt_admin'', ''MEMBER'')'
+                           '        OR EXISTS (SELECT FROM ONLY %s p'
+                           '                    WHERE p.%s OPERATOR(pg_catalog.=) status_history.person_id%s))',
+                           p, pk,
+                           CASE WHEN composite THEN format(' AND p.%s OPERATOR(pg_catalog.=) status_history.company_id', pc) ELSE '' END);
+        END IF;
         GRANT SELECT ON lead_mgmt.status_history TO PUBLIC;
     ELSE
         since := 'NULL::timestamptz';
