@@ -85,11 +85,29 @@ lm_citus_psql() {
 lm_citus_stop() {
 	local i
 	if [ -n "${LM_CITUS_TMP:-}" ] && [ -d "$LM_CITUS_TMP" ]; then
-		for i in 2 1 0; do
+		for i in 3 2 1 0; do
 			[ -d "$LM_CITUS_TMP/node$i" ] &&
 				"${LM_RUNAS[@]}" "$LM_BINDIR/pg_ctl" -D "$LM_CITUS_TMP/node$i" -m immediate -w stop >/dev/null 2>&1
 		done
 		rm -rf "$LM_CITUS_TMP"
 	fi
 	return 0
+}
+
+# Start one more node (number n, port base + n) with Citus, in the database
+# db, and add it to the cluster from the coordinator.
+lm_citus_add_node() {
+	local db=$1 n=$2 port dir
+	port=$((LM_CITUS_PORTS[0] + n))
+	dir="$LM_CITUS_TMP/node$n"
+	"${LM_RUNAS[@]}" "$LM_BINDIR/initdb" -D "$dir" -U postgres --auth=trust \
+		--encoding=UTF8 --locale=C.UTF-8 >"$LM_CITUS_TMP/initdb$n.log" 2>&1 ||
+		{ cat "$LM_CITUS_TMP/initdb$n.log"; return 1; }
+	tail -n 11 "$LM_CITUS_TMP/node0/postgresql.conf" | sed "s/^port = .*/port = $port/" >>"$dir/postgresql.conf"
+	"${LM_RUNAS[@]}" "$LM_BINDIR/pg_ctl" -D "$dir" -l "$LM_CITUS_TMP/node$n.log" -w start >/dev/null ||
+		{ cat "$LM_CITUS_TMP/node$n.log"; return 1; }
+	psql -X -q -v ON_ERROR_STOP=1 -h "$LM_CITUS_TMP" -p "$port" -U postgres -d postgres \
+		-c "CREATE DATABASE $db" -c "\\c $db" -c "CREATE EXTENSION citus" || return 1
+	LM_CITUS_PORTS+=("$port")
+	psql -X -q -v ON_ERROR_STOP=1 -c "SELECT pg_catalog.citus_add_node('localhost', $port)" >/dev/null
 }

@@ -6,7 +6,9 @@
 # and distributes a company/person pair (test/citus/setup.sql), runs the
 # pgTAP files of test/citus/coordinator/ on the coordinator and those of
 # test/citus/worker/ on a worker, then concurrent pgbench writers through
-# the coordinator and a worker, and checks the invariants afterwards.
+# the coordinator and a worker, and checks the invariants afterwards; then
+# adds a third worker, moves a shard group, rebalances, and checks the
+# rules on the moved shards and on the new node (test/citus/topology.sql).
 #
 #   test/citus/run.sh
 #
@@ -50,3 +52,8 @@ if [ "$seconds" -gt 0 ]; then
 	done
 	pg_prove --failures -d lead_mgmt_citus test/citus/invariants.sql
 fi
+
+lm_log "shard moves, and a new node"
+lm_citus_add_node lead_mgmt_citus 3
+pg_prove --failures -d lead_mgmt_citus test/citus/topology.sql
+pg_prove --failures -d lead_mgmt_citus test/citus/invariants.sql
