@@ -31,9 +31,10 @@ OBJS = \
 # The install script is edited as src/sql/lead_mgmt.sql and copied to the
 # versioned name at build time; the install scripts of released versions are
 # kept as they shipped, and every released version has an upgrade script.
-# The views (src/sql/views.sql) and the history analytics, category rules
-# and merges (src/sql/history.sql) are appended to the install script and
-# to the upgrade script from the last release, so both create them alike.
+# The views (src/sql/views.sql), the history analytics, category rules
+# and merges (src/sql/history.sql) and lead_mgmt.distribute() for Citus
+# (src/sql/citus.sql) are appended to the install script and to the
+# upgrade script from the last release, so both create them alike.
 LAST_RELEASE = 1.0.0
 UPGRADE     = $(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE)
