@@ -2,7 +2,7 @@
 -- The rules on distributed tables, written through the coordinator: every
 -- statement below reaches several shards on both workers.
 SET client_min_messages = warning;
-SELECT plan(45);
+SELECT plan(47);
 
 -- companies 101..140: 101..120 lead, 121..140 customer
 INSERT INTO crm.company (id, name, category)
@@ -91,6 +91,9 @@ SELECT is(value_of($$SELECT lead_status FROM crm.person WHERE company_id = 106 A
 -- C1 and S1 hold on the reference tables
 SELECT throws_ok($$UPDATE lead_mgmt.category SET enable_lead_status = true WHERE key = 'customer'$$,
                  '23L05', NULL, 'C1: lead status outside potential_customer is refused');
+SELECT is((SELECT array_agg(result) FROM run_command_on_all_nodes(
+               $$SELECT enable_lead_status FROM lead_mgmt.category WHERE key = 'customer'$$)),
+          ARRAY['f', 'f', 'f'], 'C1: and no node changed');
 UPDATE lead_mgmt.lead_status SET is_default = true WHERE key = 'contacting';
 SELECT is((SELECT array_agg(result) FROM run_command_on_all_nodes(
                $$SELECT string_agg(key, ',') FROM lead_mgmt.lead_status WHERE is_default$$)),
@@ -105,6 +108,8 @@ UPDATE crm.person SET lead_status = 'contacting' WHERE company_id BETWEEN 101 AN
 INSERT INTO lead_mgmt.status_transition VALUES ('contacting', 'disqualified');
 SELECT throws_ok($$UPDATE crm.person SET lead_status = 'renurture' WHERE company_id = 103 AND id = 2$$,
                  '23L04', NULL, 'S2: a move the rules do not list is refused on a shard');
+SELECT is(value_of($$SELECT lead_status FROM crm.person WHERE company_id = 103 AND id = 2$$), 'contacting',
+          'S2: and the status stayed');
 DELETE FROM lead_mgmt.status_transition;
 
 -- A1, A2
