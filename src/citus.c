@@ -140,35 +140,14 @@ LmCitusShardRelid(Oid rel, int64 shardid)
 
 /*
  * This node's copy of a reference table (its only shard), InvalidOid when
- * the table is not one or has no copy here.
+ * the table is not a Citus table or has no copy here.
  */
 Oid
 LmCitusLocalPlacement(Oid relid)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	Oid			placement = InvalidOid;
-	bool		isnull;
-	int			ret;
+	List	   *shards = OidIsValid(relid) ? LmCitusLocalShards(relid) : NIL;
 
-	if (!OidIsValid(relid) || !LmCitusInstalled())
-		return InvalidOid;
-	values[0] = ObjectIdGetDatum(relid);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT s.shardid FROM pg_catalog.pg_dist_shard s"
-								"  JOIN pg_catalog.pg_dist_partition t ON t.logicalrelid OPERATOR(pg_catalog.=) s.logicalrelid"
-								" WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-								"   AND t.partmethod OPERATOR(pg_catalog.=) 'n'",
-								1, argtypes, values, NULL, true, 2);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-		placement = LmCitusShardRelid(relid,
-									  DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-																  SPI_tuptable->tupdesc, 1, &isnull)));
-	SPI_finish();
-	return placement;
+	return shards != NIL ? linitial_oid(shards) : InvalidOid;
 }
 
 /*

@@ -760,6 +760,19 @@ LmTriggerRole(TriggerData *trigdata, LmTableRole fallback)
 	return fallback;			/* keep compiler quiet */
 }
 
+/* A table of cached entries keyed by an OID, for the backend's life. */
+static HTAB *
+LmOidTable(const char *name, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = entrysize;
+	ctl.hcxt = CacheMemoryContext;
+	return hash_create(name, 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 /*
  * The layout of the shard group of this node (Citus) whose company shard is
  * company_shard, built on first use.  NULL when the group lacks a shard.
@@ -789,16 +802,7 @@ LmShardLayoutBuild(LmLayout *pair, Oid company_shard, const Oid *shards)
 		LmLayout   *fresh = LmLayoutCreate(&reg, &g, &cxt);
 
 		if (shard_layouts == NULL)
-		{
-			HASHCTL		ctl;
-
-			memset(&ctl, 0, sizeof(ctl));
-			ctl.keysize = sizeof(Oid);
-			ctl.entrysize = sizeof(LmShardLayout);
-			ctl.hcxt = CacheMemoryContext;
-			shard_layouts = hash_create("lead_mgmt shard layouts", 16, &ctl,
-										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		}
+			shard_layouts = LmOidTable("lead_mgmt shard layouts", sizeof(LmShardLayout));
 		sl = hash_search(shard_layouts, &company_shard, HASH_ENTER, &found);
 		sl->layout = fresh;
 		sl->cxt = cxt;
@@ -913,16 +917,7 @@ LmGetRelLayout(TriggerData *trigdata, LmTableRole role, const char *funcname)
 		return last_rel_layout;
 
 	if (rel_layouts == NULL)
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(LmRelLayout);
-		ctl.hcxt = CacheMemoryContext;
-		rel_layouts = hash_create("lead_mgmt relation layouts", 16, &ctl,
-								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		rel_layouts = LmOidTable("lead_mgmt relation layouts", sizeof(LmRelLayout));
 	rl = hash_search(rel_layouts, &relid, HASH_FIND, NULL);
 	if (rl != NULL && rl->valid && rl->role == role &&
 		(rl->shard ? pair != NULL : rl->pair == pair))

@@ -32,8 +32,34 @@ lm_citus_build() {
 	lm_sudo env PATH="$PATH" PG_CONFIG="$PG_CONFIG" bash "$vendor/build.sh" /tmp/citus-build
 }
 
+# initdb, configure and start node n on port, and create database db with
+# Citus in it.
+lm_citus_init_node() {
+	local db=$1 n=$2 port=$3 dir="$LM_CITUS_TMP/node$2"
+	"${LM_RUNAS[@]}" "$LM_BINDIR/initdb" -D "$dir" -U postgres --auth=trust \
+		--encoding=UTF8 --locale=C.UTF-8 >"$LM_CITUS_TMP/initdb$n.log" 2>&1 ||
+		{ cat "$LM_CITUS_TMP/initdb$n.log"; return 1; }
+	{
+		echo "shared_preload_libraries = 'citus'"
+		echo "listen_addresses = 'localhost'"
+		echo "unix_socket_directories = '$LM_CITUS_TMP'"
+		echo "port = $port"
+		echo "fsync = off"
+		echo "max_connections = 100"
+		echo "max_prepared_transactions = 100"
+		echo "shared_buffers = 64MB"
+		echo "wal_level = logical"
+		echo "citus.shard_count = 8"
+		echo "citus.max_background_task_executors_per_node = 1"
+	} >>"$dir/postgresql.conf"
+	"${LM_RUNAS[@]}" "$LM_BINDIR/pg_ctl" -D "$dir" -l "$LM_CITUS_TMP/node$n.log" -w start >/dev/null ||
+		{ cat "$LM_CITUS_TMP/node$n.log"; return 1; }
+	psql -X -q -v ON_ERROR_STOP=1 -h "$LM_CITUS_TMP" -p "$port" -U postgres -d postgres \
+		-c "CREATE DATABASE $db" -c "\\c $db" -c "CREATE EXTENSION citus"
+}
+
 lm_citus_start() {
-	local db=$1 base i port dir
+	local db=$1 base i
 	LM_CITUS_TMP=$(mktemp -d /tmp/lead_mgmt_citus.XXXXXX)
 	chmod 755 "$LM_CITUS_TMP"
 	LM_RUNAS=()
@@ -45,28 +71,7 @@ lm_citus_start() {
 	LM_CITUS_PORTS=("$base" "$((base + 1))" "$((base + 2))")
 	trap lm_citus_stop EXIT
 	for i in 0 1 2; do
-		port=${LM_CITUS_PORTS[$i]}
-		dir="$LM_CITUS_TMP/node$i"
-		"${LM_RUNAS[@]}" "$LM_BINDIR/initdb" -D "$dir" -U postgres --auth=trust \
-			--encoding=UTF8 --locale=C.UTF-8 >"$LM_CITUS_TMP/initdb$i.log" 2>&1 ||
-			{ cat "$LM_CITUS_TMP/initdb$i.log"; return 1; }
-		{
-			echo "shared_preload_libraries = 'citus'"
-			echo "listen_addresses = 'localhost'"
-			echo "unix_socket_directories = '$LM_CITUS_TMP'"
-			echo "port = $port"
-			echo "fsync = off"
-			echo "max_connections = 100"
-			echo "max_prepared_transactions = 100"
-			echo "shared_buffers = 64MB"
-			echo "wal_level = logical"
-			echo "citus.shard_count = 8"
-			echo "citus.max_background_task_executors_per_node = 1"
-		} >>"$dir/postgresql.conf"
-		"${LM_RUNAS[@]}" "$LM_BINDIR/pg_ctl" -D "$dir" -l "$LM_CITUS_TMP/node$i.log" -w start >/dev/null ||
-			{ cat "$LM_CITUS_TMP/node$i.log"; return 1; }
-		psql -X -q -v ON_ERROR_STOP=1 -h "$LM_CITUS_TMP" -p "$port" -U postgres -d postgres \
-			-c "CREATE DATABASE $db" -c "\\c $db" -c "CREATE EXTENSION citus" || return 1
+		lm_citus_init_node "$db" "$i" "${LM_CITUS_PORTS[$i]}" || return 1
 	done
 	export PGHOST=$LM_CITUS_TMP PGPORT=${LM_CITUS_PORTS[0]} PGUSER=postgres PGDATABASE=$db
 	psql -X -q -v ON_ERROR_STOP=1 \
@@ -97,17 +102,9 @@ lm_citus_stop() {
 # Start one more node (number n, port base + n) with Citus, in the database
 # db, and add it to the cluster from the coordinator.
 lm_citus_add_node() {
-	local db=$1 n=$2 port dir
+	local db=$1 n=$2 port
 	port=$((LM_CITUS_PORTS[0] + n))
-	dir="$LM_CITUS_TMP/node$n"
-	"${LM_RUNAS[@]}" "$LM_BINDIR/initdb" -D "$dir" -U postgres --auth=trust \
-		--encoding=UTF8 --locale=C.UTF-8 >"$LM_CITUS_TMP/initdb$n.log" 2>&1 ||
-		{ cat "$LM_CITUS_TMP/initdb$n.log"; return 1; }
-	tail -n 11 "$LM_CITUS_TMP/node0/postgresql.conf" | sed "s/^port = .*/port = $port/" >>"$dir/postgresql.conf"
-	"${LM_RUNAS[@]}" "$LM_BINDIR/pg_ctl" -D "$dir" -l "$LM_CITUS_TMP/node$n.log" -w start >/dev/null ||
-		{ cat "$LM_CITUS_TMP/node$n.log"; return 1; }
-	psql -X -q -v ON_ERROR_STOP=1 -h "$LM_CITUS_TMP" -p "$port" -U postgres -d postgres \
-		-c "CREATE DATABASE $db" -c "\\c $db" -c "CREATE EXTENSION citus" || return 1
+	lm_citus_init_node "$db" "$n" "$port" || return 1
 	LM_CITUS_PORTS+=("$port")
 	psql -X -q -v ON_ERROR_STOP=1 -c "SELECT pg_catalog.citus_add_node('localhost', $port)" >/dev/null
 }
