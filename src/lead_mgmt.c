@@ -37,6 +37,7 @@
 #include "automation.h"
 #include "catalog_cache.h"
 #include "category_lock.h"
+#include "citus.h"
 #include "company_cache.h"
 #include "counts.h"
 #include "layout.h"
@@ -174,6 +175,9 @@ LmLanguageKnown(const char *tag)
 
 	if (strcmp(tag, "en") == 0 || strcmp(tag, "no") == 0 ||
 		!OidIsValid(get_namespace_oid("lead_mgmt", true)))
+		return true;
+	/* on a Citus worker the setting comes from the coordinator, which checked it */
+	if (LmCitusWorker())
 		return true;
 	args[0] = CStringGetTextDatum(tag);
 	if (SPI_connect() != SPI_OK_CONNECT)

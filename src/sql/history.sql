@@ -524,9 +524,9 @@ $f$, ctype, r.company_table::text, quote_ident(r.category_column), quote_ident(r
     -- A2: suggest-only rules whose status persons of a lead-enabled company hold
     EXECUTE format($v$
 CREATE VIEW lead_mgmt.category_suggestions WITH (security_invoker = true) AS
-SELECT c.%1$s AS company_id, c.%2$s AS category, cl.name AS category_name,
-       r.category AS suggested_category, sl.name AS suggested_category_name,
-       r.status AS lead_status, stl.name AS status_name,
+SELECT c.%1$s AS company_id, c.%2$s AS category, coalesce(kl.name, k.name) AS category_name,
+       r.category AS suggested_category, coalesce(tl.name, t.name) AS suggested_category_name,
+       r.status AS lead_status, coalesce(stl.name, st.name) AS status_name,
        pg_catalog.count(*) AS persons
   FROM ONLY %3$s c
   JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) c.%2$s AND k.enable_lead_status
@@ -535,10 +535,15 @@ SELECT c.%1$s AS company_id, c.%2$s AS category, cl.name AS category_name,
                                 AND r.enabled AND NOT r.automatic
                                 AND r.category OPERATOR(pg_catalog.<>) c.%2$s
   JOIN lead_mgmt.category t ON t.key OPERATOR(pg_catalog.=) r.category AND NOT t.deleted
-  LEFT JOIN LATERAL lead_mgmt.category_labels(c.%2$s) cl ON true
-  LEFT JOIN LATERAL lead_mgmt.category_labels(r.category) sl ON true
-  LEFT JOIN LATERAL lead_mgmt.status_labels(r.status) stl ON true
- GROUP BY c.%1$s, c.%2$s, cl.name, r.category, sl.name, r.status, stl.name
+  JOIN lead_mgmt.lead_status st ON st.key OPERATOR(pg_catalog.=) r.status
+  LEFT JOIN lead_mgmt.category_label kl
+         ON kl.category OPERATOR(pg_catalog.=) k.key AND kl.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
+  LEFT JOIN lead_mgmt.category_label tl
+         ON tl.category OPERATOR(pg_catalog.=) t.key AND tl.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
+  LEFT JOIN lead_mgmt.lead_status_label stl
+         ON stl.status OPERATOR(pg_catalog.=) st.key AND stl.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
+ GROUP BY c.%1$s, c.%2$s, coalesce(kl.name, k.name), r.category, coalesce(tl.name, t.name), r.status,
+          coalesce(stl.name, st.name)
 $v$, quote_ident(r.company_key), quote_ident(r.category_column), r.company_table::text,
         r.person_table::text, quote_ident(r.company_column), quote_ident(r.lead_status_column));
     COMMENT ON VIEW lead_mgmt.category_suggestions IS
@@ -653,7 +658,7 @@ $f$, who, exists_person);
 
     -- Aging: shown leads per status by days in status
     CREATE VIEW lead_mgmt.aging WITH (security_invoker = true) AS
-    SELECT s.key AS lead_status, sl.name AS status_name, s.rank, s.stale_after_days,
+    SELECT s.key AS lead_status, coalesce(sl.name, s.name) AS status_name, s.rank, s.stale_after_days,
            count(pl.person_id) AS leads,
            count(*) FILTER (WHERE pl.days_in_status BETWEEN 0 AND 7) AS days_0_7,
            count(*) FILTER (WHERE pl.days_in_status BETWEEN 8 AND 30) AS days_8_30,
@@ -662,9 +667,10 @@ $f$, who, exists_person);
            count(*) FILTER (WHERE pl.person_id IS NOT NULL AND pl.days_in_status IS NULL) AS days_unknown,
            count(*) FILTER (WHERE pl.days_in_status > s.stale_after_days) AS stale
       FROM lead_mgmt.lead_status s
-      LEFT JOIN LATERAL lead_mgmt.status_labels(s.key) sl ON true
+      LEFT JOIN lead_mgmt.lead_status_label sl
+             ON sl.status OPERATOR(pg_catalog.=) s.key AND sl.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
       LEFT JOIN lead_mgmt.person_leads pl ON pl.lead_status = s.key AND pl.visible
-     GROUP BY s.key, sl.name, s.rank, s.stale_after_days, s.deleted
+     GROUP BY s.key, coalesce(sl.name, s.name), s.rank, s.stale_after_days, s.deleted
     HAVING NOT s.deleted OR count(pl.person_id) > 0
      ORDER BY s.rank, s.key;
     COMMENT ON VIEW lead_mgmt.aging IS

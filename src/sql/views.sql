@@ -352,36 +352,38 @@ BEGIN
     EXECUTE format($v$
 CREATE VIEW lead_mgmt.person_leads WITH (security_invoker = true) AS
 SELECT p.%1$s AS person_id, p.%3$s AS company_id, %8$s AS label, %9$s AS owner,
-       c.%5$s AS category, cl.name AS category_name, k.category_group,
+       c.%5$s AS category, coalesce(kl.name, k.name) AS category_name, k.category_group,
        p.%4$s AS lead_status, p.%4$s AS retained_status, true AS visible, true AS editable,
-       sl.name AS status_name, s.rank AS status_rank, s.kind AS status_kind,
-       sl.description AS status_description,
-       h.status_since,
-       (CURRENT_DATE OPERATOR(pg_catalog.-) (h.status_since)::date) AS days_in_status,
+       coalesce(sl.name, s.name) AS status_name, s.rank AS status_rank, s.kind AS status_kind,
+       coalesce(sl.description, s.description) AS status_description,
+       %10$s AS status_since,
+       (CURRENT_DATE OPERATOR(pg_catalog.-) (%10$s)::date) AS days_in_status,
        s.deleted AS status_deleted
   FROM ONLY %6$s p
   JOIN ONLY %7$s c ON c.%2$s OPERATOR(pg_catalog.=) p.%3$s
   JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) c.%5$s AND k.enable_lead_status
+  LEFT JOIN lead_mgmt.category_label kl
+         ON kl.category OPERATOR(pg_catalog.=) k.key AND kl.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
   LEFT JOIN lead_mgmt.lead_status s ON s.key OPERATOR(pg_catalog.=) p.%4$s
-  LEFT JOIN LATERAL lead_mgmt.category_labels(c.%5$s) cl ON true
-  LEFT JOIN LATERAL lead_mgmt.status_labels(p.%4$s) sl ON true
-  LEFT JOIN LATERAL (SELECT %10$s AS status_since) h ON true
+  LEFT JOIN lead_mgmt.lead_status_label sl
+         ON sl.status OPERATOR(pg_catalog.=) s.key AND sl.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
 UNION ALL
 SELECT p.%1$s, p.%3$s, %8$s, %9$s,
-       c.%5$s, cl.name, k.category_group,
+       c.%5$s, coalesce(kl.name, k.name), k.category_group,
        NULL::text, p.%4$s, false, false,
        NULL::text, NULL::integer, NULL::lead_mgmt.status_kind, NULL::text,
        NULL::timestamptz, NULL::integer, NULL::boolean
   FROM ONLY %6$s p
   LEFT JOIN ONLY %7$s c ON c.%2$s OPERATOR(pg_catalog.=) p.%3$s
   LEFT JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) c.%5$s
-  LEFT JOIN LATERAL lead_mgmt.category_labels(c.%5$s) cl ON true
+  LEFT JOIN lead_mgmt.category_label kl
+         ON kl.category OPERATOR(pg_catalog.=) k.key AND kl.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
  WHERE k.enable_lead_status IS NOT TRUE
 $v$, pk, ck, pc, st, ca, p, c, label_expr, owner_expr, since);
 
     EXECUTE format($v$
 CREATE VIEW lead_mgmt.company_leads WITH (security_invoker = true) AS
-SELECT c.%1$s AS company_id, c.%2$s AS category, cl.name AS category_name, k.category_group,
+SELECT c.%1$s AS company_id, c.%2$s AS category, coalesce(kl.name, k.name) AS category_name, k.category_group,
        coalesce(k.enable_lead_status, false) AS lead_status_enabled,
        coalesce(n.persons, 0) AS persons,
        coalesce(n.leads, 0) AS leads,
@@ -389,7 +391,8 @@ SELECT c.%1$s AS company_id, c.%2$s AS category, cl.name AS category_name, k.cat
        coalesce(n.persons_by_status, '{}'::jsonb) AS persons_by_status
   FROM ONLY %3$s c
   LEFT JOIN lead_mgmt.category k ON k.key OPERATOR(pg_catalog.=) c.%2$s
-  LEFT JOIN LATERAL lead_mgmt.category_labels(c.%2$s) cl ON true
+  LEFT JOIN lead_mgmt.category_label kl
+         ON kl.category OPERATOR(pg_catalog.=) k.key AND kl.language OPERATOR(pg_catalog.=) lead_mgmt.current_language()
   LEFT JOIN LATERAL (
         SELECT pg_catalog.sum(g.n)::bigint AS persons,
                coalesce(pg_catalog.sum(g.n) FILTER (WHERE g.status IS NOT NULL AND k.enable_lead_status), 0)::bigint AS leads,
