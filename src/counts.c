@@ -1219,6 +1219,20 @@ lm_rebuild_counts(PG_FUNCTION_ARGS)
 	kinds[0] = CStringGetTextDatum("pco");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	if (!layout->counts_direct)
+	{
+		/*
+		 * Citus: the locks above hold this node's tables only.  LOCK TABLE
+		 * takes them on every node with Citus's metadata, where a writer
+		 * through that node takes its own: writers through any node wait.
+		 */
+		int			ret = SPI_execute(psprintf("LOCK TABLE %s, %s IN SHARE MODE",
+											   layout->company_qname, layout->person_qname),
+									  false, 0);
+
+		if (ret != SPI_OK_UTILITY)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	}
 	(void) LmExecuteAsOwner(layout, LM_PLAN_COUNTS_CLEAR, kinds, NULL, false);
 	n = LmExecuteAsOwner(layout, LM_PLAN_COUNTS_SEED, NULL, NULL, false);
 	SPI_finish();

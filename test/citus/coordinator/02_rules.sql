@@ -2,7 +2,7 @@
 -- The rules on distributed tables, written through the coordinator: every
 -- statement below reaches several shards on both workers.
 SET client_min_messages = warning;
-SELECT plan(47);
+SELECT plan(50);
 
 -- companies 101..140: 101..120 lead, 121..140 customer
 INSERT INTO crm.company (id, name, category)
@@ -124,6 +124,26 @@ DELETE FROM lead_mgmt.category_rule;
 -- merge_status: every holder on every shard
 SELECT is(lead_mgmt.merge_status('citus_old', 'disqualified'), 1::bigint, 'merge_status moves the holders');
 SELECT is((SELECT count(*)::int FROM crm.person WHERE lead_status = 'citus_old'), 0, 'none is left');
+
+-- COPY into every shard
+COPY crm.person (company_id, id, name) FROM STDIN;
+101	60	copied
+102	60	copied
+103	60	copied
+104	60	copied
+121	60	copied
+122	60	copied
+123	60	copied
+124	60	copied
+\.
+SELECT is((SELECT string_agg(company_id || ':' || coalesce(lead_status, '-'), ',' ORDER BY company_id)
+             FROM crm.person WHERE id = 60),
+          '101:open,102:open,103:open,104:open,121:open,122:open,123:-,124:-',
+          'B1 through COPY, on every shard');
+
+-- rebuild_counts() locks the tables on every node (LOCK TABLE) and recounts
+SELECT cmp_ok(lead_mgmt.rebuild_counts(), '>', 0::bigint, 'rebuild_counts() recounts the distributed pair');
+SELECT is((SELECT count(*)::int FROM lead_mgmt.verify_counts()), 0, 'and the summary equals a recount');
 
 -- X1 and the settings, given with SET LOCAL, reach the shards' sessions
 BEGIN;
