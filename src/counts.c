@@ -672,15 +672,53 @@ LmCountsCommitFold(LmLayout *layout)
 		PopActiveSnapshot();
 }
 
-/* The rows of one summary are appended: close it, and fold if due. */
-static void
-LmCountsFlushDone(LmDirect *d, LmLayout *layout, int64 appended)
+/*
+ * Appends rows to one summary at a time (the pair's, or on a Citus node a
+ * shard group's): a row for another summary closes the open one, folding
+ * it if due, and opens the other.
+ */
+typedef struct LmCountsWriter
 {
-	bool		due = LmCountsFoldDue(d, layout, appended);
+	LmLayout   *layout;			/* the layout of the summary open in d */
+	LmDirect	d;
+	int64		appended;		/* rows appended to it */
+	Datum	   *values;
+	bool	   *nulls;
+} LmCountsWriter;
 
-	LmDirectClose(d);
+/* The rows of the open summary are appended: close it, and fold if due. */
+static void
+LmCountsWriterClose(LmCountsWriter *w)
+{
+	bool		due;
+
+	if (w->layout == NULL)
+		return;
+	due = LmCountsFoldDue(&w->d, w->layout, w->appended);
+	LmDirectClose(&w->d);
 	if (due)
-		LmCountsCommitFold(layout);
+		LmCountsCommitFold(w->layout);
+	w->layout = NULL;
+}
+
+static void
+LmCountsWriterPut(LmCountsWriter *w, LmLayout *target, LmCountEntry *e)
+{
+	if (target != w->layout)
+	{
+		int			natts;
+
+		LmCountsWriterClose(w);
+		LmDirectOpen(&w->d, target->counts_relid);
+		natts = RelationGetDescr(w->d.rel)->natts;
+		w->values = palloc0(natts * sizeof(Datum));
+		w->nulls = palloc(natts * sizeof(bool));
+		w->layout = target;
+		w->appended = 0;
+	}
+	LmCountsWriteRow(&w->d, target, e, w->values, w->nulls);
+	appended_since_compact++;
+	w->appended++;
 }
 
 /*
@@ -690,43 +728,23 @@ LmCountsFlushDone(LmDirect *d, LmLayout *layout, int64 appended)
 void
 LmCountsFlush(void)
 {
-	HTAB	   *deltas;
 	HASH_SEQ_STATUS status;
 	LmCountEntry *e;
-	LmLayout   *layout = NULL;	/* the layout of the summary open in d */
-	LmDirect	d;
-	int64		appended = 0;
-	Datum	   *values = NULL;
-	bool	   *nulls = NULL;
+	LmCountsWriter w = {0};
 
 	if (levels == NULL)
 		return;
-	deltas = LmCountsMerged();
-	hash_seq_init(&status, deltas);
+	hash_seq_init(&status, LmCountsMerged());
 	while ((e = hash_seq_search(&status)) != NULL)
 	{
 		/* the pair's summary, or the summary shard of a group (Citus) */
 		LmLayout   *target = e->key.shard != NULL ? e->key.shard : counts_layout;
 
-		if (e->n == 0 || target == NULL || !OidIsValid(target->counts_relid))
-			continue;
-		if (target != layout)
-		{
-			if (layout != NULL)
-				LmCountsFlushDone(&d, layout, appended);
-			LmDirectOpen(&d, target->counts_relid);
-			values = palloc0(RelationGetDescr(d.rel)->natts * sizeof(Datum));
-			nulls = palloc(RelationGetDescr(d.rel)->natts * sizeof(bool));
-			layout = target;
-			appended = 0;
-		}
-		LmCountsWriteRow(&d, layout, e, values, nulls);
-		appended_since_compact++;
-		appended++;
+		if (e->n != 0 && target != NULL && OidIsValid(target->counts_relid))
+			LmCountsWriterPut(&w, target, e);
 	}
 	levels = NULL;
-	if (layout != NULL)
-		LmCountsFlushDone(&d, layout, appended);
+	LmCountsWriterClose(&w);
 }
 
 /*
@@ -747,11 +765,7 @@ void
 LmCountsFlushShards(void)
 {
 	LmLevelNode *node;
-	LmLayout   *layout = NULL;
-	LmDirect	d;
-	int64		appended = 0;
-	Datum	   *values = NULL;
-	bool	   *nulls = NULL;
+	LmCountsWriter w = {0};
 
 	for (node = levels; node != NULL; node = node->next)
 	{
@@ -763,24 +777,11 @@ LmCountsFlushShards(void)
 		{
 			if (e->key.shard == NULL || e->n == 0 || !OidIsValid(e->key.shard->counts_relid))
 				continue;
-			if (e->key.shard != layout)
-			{
-				if (layout != NULL)
-					LmCountsFlushDone(&d, layout, appended);
-				layout = e->key.shard;
-				LmDirectOpen(&d, layout->counts_relid);
-				values = palloc0(RelationGetDescr(d.rel)->natts * sizeof(Datum));
-				nulls = palloc(RelationGetDescr(d.rel)->natts * sizeof(bool));
-				appended = 0;
-			}
-			LmCountsWriteRow(&d, layout, e, values, nulls);
+			LmCountsWriterPut(&w, e->key.shard, e);
 			e->n = 0;
-			appended_since_compact++;
-			appended++;
 		}
 	}
-	if (layout != NULL)
-		LmCountsFlushDone(&d, layout, appended);
+	LmCountsWriterClose(&w);
 	shard_deltas = false;
 }
 
