@@ -152,14 +152,6 @@ LmCheckStaleAfter(HeapTuple tuple, TupleDesc desc, const char *key)
 				 errhint("Use a positive number of days, or NULL for a status that never goes stale.")));
 }
 
-/* The qualified name of the catalog a trigger fires on. */
-static char *
-LmCatalogRelName(Relation rel)
-{
-	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-									  RelationGetRelationName(rel));
-}
-
 /*
  * Whether the catalogs are reference tables of a Citus cluster: their
  * triggers then fire on every node's copy, and each looks at the shards of
@@ -469,7 +461,7 @@ LmMoveDefault(Relation rel, const char *key)
 	args[0] = CStringGetTextDatum(key);
 	LmCatalogInternalUpdate(psprintf("UPDATE %s SET is_default = false"
 									 " WHERE is_default AND key OPERATOR(pg_catalog.<>) $1",
-									 LmCatalogRelName(rel)),
+									 LmRelQualifiedName(rel)),
 							1, argtypes, args, NULL);
 }
 
@@ -575,7 +567,7 @@ lm_check_single_default(PG_FUNCTION_ARGS)
 	/* not read-only: the statement that fired this must be visible */
 	ret = SPI_execute(psprintf("SELECT pg_catalog.count(*) FROM %s"
 							   " WHERE is_default AND NOT deleted",
-							   LmCatalogRelName(((TriggerData *) fcinfo->context)->tg_relation)),
+							   LmRelQualifiedName(((TriggerData *) fcinfo->context)->tg_relation)),
 					  false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));

@@ -299,7 +299,7 @@ LmOpenManaged(Oid relid, const char *role)
 	return rel;
 }
 
-static char *
+char *
 LmRelQualifiedName(Relation rel)
 {
 	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
@@ -774,11 +774,12 @@ LmOidTable(const char *name, Size entrysize)
 }
 
 /*
- * The layout of the shard group of this node (Citus) whose company shard is
- * company_shard, built on first use.  NULL when the group lacks a shard.
+ * The layout of the shard group of this node (Citus) of the given shards
+ * (by LmShardGroupRelations), built on first use and kept by its company
+ * shard.  NULL when the group lacks its company or person shard here.
  */
 static LmLayout *
-LmShardLayoutBuild(LmLayout *pair, Oid company_shard, const Oid *shards)
+LmShardLayoutBuild(const Oid *shards)
 {
 	LmShardLayout *sl;
 	LmShardGroup g;
@@ -786,11 +787,11 @@ LmShardLayoutBuild(LmLayout *pair, Oid company_shard, const Oid *shards)
 	MemoryContext cxt;
 	bool		found;
 
-	if (shard_layouts != NULL &&
-		(sl = hash_search(shard_layouts, &company_shard, HASH_FIND, NULL)) != NULL)
-		return sl->layout;
 	if (!OidIsValid(shards[0]) || !OidIsValid(shards[1]))
 		return NULL;
+	if (shard_layouts != NULL &&
+		(sl = hash_search(shard_layouts, &shards[0], HASH_FIND, NULL)) != NULL)
+		return sl->layout;
 	g.company = shards[0];
 	g.person = shards[1];
 	g.history = shards[2];
@@ -803,7 +804,7 @@ LmShardLayoutBuild(LmLayout *pair, Oid company_shard, const Oid *shards)
 
 		if (shard_layouts == NULL)
 			shard_layouts = LmOidTable("lead_mgmt shard layouts", sizeof(LmShardLayout));
-		sl = hash_search(shard_layouts, &company_shard, HASH_ENTER, &found);
+		sl = hash_search(shard_layouts, &shards[0], HASH_ENTER, &found);
 		sl->layout = fresh;
 		sl->cxt = cxt;
 	}
@@ -827,27 +828,37 @@ LmShardGroupRelations(LmLayout *pair, Oid *rels)
 }
 
 /*
+ * The layout of the shard group of which shard is the shard of the pair's
+ * table rels[me] (0: company, 1: person), or NULL when it is not one.
+ */
+static LmLayout *
+LmShardLayoutOf(LmLayout *pair, int me, Oid shard)
+{
+	Oid			rels[5];
+	Oid			shards[5];
+	LmShardLayout *sl;
+
+	/* the layouts are kept by their company shard */
+	if (me == 0 && shard_layouts != NULL &&
+		(sl = hash_search(shard_layouts, &shard, HASH_FIND, NULL)) != NULL)
+		return sl->layout;
+	LmShardGroupRelations(pair, rels);
+	if (!LmCitusColocatedShards(rels[me], LmCitusShardIdOf(get_rel_name(shard)), 5, rels, shards) ||
+		shards[me] != shard)
+		return NULL;
+	return LmShardLayoutBuild(shards);
+}
+
+/*
  * The layout for a trigger firing on rel, a shard of the managed table of
  * role on a Citus node, or NULL when rel is not one.
  */
 static LmLayout *
 LmShardLayoutFor(LmLayout *pair, Relation rel, LmTableRole role)
 {
-	int64		shardid;
-	Oid			rels[5];
-	Oid			shards[5];
-	int			me = role == LM_ROLE_PERSON ? 1 : 0;
-
-	if (!LmCitusInstalled())
+	if (!LmCitusInstalled() || LmCitusShardIdOf(RelationGetRelationName(rel)) <= 0)
 		return NULL;
-	shardid = LmCitusShardIdOf(RelationGetRelationName(rel));
-	if (shardid <= 0)
-		return NULL;
-	LmShardGroupRelations(pair, rels);
-	if (!LmCitusColocatedShards(rels[me], shardid, 5, rels, shards) ||
-		shards[me] != RelationGetRelid(rel))
-		return NULL;
-	return LmShardLayoutBuild(pair, shards[0], shards);
+	return LmShardLayoutOf(pair, role == LM_ROLE_PERSON ? 1 : 0, RelationGetRelid(rel));
 }
 
 /*
@@ -860,24 +871,14 @@ LmLocalShardLayouts(void)
 {
 	LmLayout   *pair = LmGetLayout();
 	List	   *result = NIL;
-	List	   *shards;
 	ListCell   *lc;
 
 	if (pair == NULL || !LmCitusInstalled() || !LmCitusTable(pair->company_relid))
 		return NIL;
-	shards = LmCitusLocalShards(pair->company_relid);
-	foreach(lc, shards)
+	foreach(lc, LmCitusLocalShards(pair->company_relid))
 	{
-		Oid			company_shard = lfirst_oid(lc);
-		Oid			rels[5];
-		Oid			group[5];
-		LmLayout   *l;
+		LmLayout   *l = LmShardLayoutOf(pair, 0, lfirst_oid(lc));
 
-		LmShardGroupRelations(pair, rels);
-		if (!LmCitusColocatedShards(rels[0], LmCitusShardIdOf(get_rel_name(company_shard)),
-									5, rels, group))
-			continue;
-		l = LmShardLayoutBuild(pair, company_shard, group);
 		if (l != NULL && l->rules_installed)
 			result = lappend(result, l);
 	}

@@ -204,6 +204,7 @@ typedef struct LmRelLayout
 } LmRelLayout;
 
 extern LmLayout *LmGetLayout(void);
+extern char *LmRelQualifiedName(Relation rel);
 extern List *LmLocalShardLayouts(void);
 extern LmRelLayout *LmGetRelLayout(TriggerData *trigdata, LmTableRole role,
 								   const char *funcname);
