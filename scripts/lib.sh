@@ -52,20 +52,39 @@ lm_build_install() {
 # Start a throwaway cluster in a temporary directory; it is stopped and
 # removed when the calling script exits.  PostgreSQL refuses to run as root,
 # so under root the server runs as the postgres user.
+# A temporary directory the server may write (under root it runs as the
+# postgres user: LM_RUNAS); its name is printed.
+lm_server_tmp() {
+	local dir
+	dir=$(mktemp -d "/tmp/$1.XXXXXX")
+	chmod 755 "$dir"
+	if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+	echo "$dir"
+}
+
+lm_set_runas() {
+	LM_RUNAS=()
+	if [ "$(id -u)" -eq 0 ]; then LM_RUNAS=(runuser -u postgres --); fi
+}
+
+# initdb DIR (log in LOG), as the tests' clusters are made.
+lm_initdb() {
+	"${LM_RUNAS[@]}" "$LM_BINDIR/initdb" -D "$1" -U postgres --auth=trust \
+		--encoding=UTF8 --locale=C.UTF-8 >"$2" 2>&1 || { cat "$2"; return 1; }
+}
+
+# Start the server of DIR (log in LOG) and wait for it.
+lm_pg_start() {
+	"${LM_RUNAS[@]}" "$LM_BINDIR/pg_ctl" -D "$1" -l "$2" -w start >/dev/null || { cat "$2"; return 1; }
+}
+
 lm_start_cluster() {
 	local extra_conf=${1:-}
-	LM_TMP=$(mktemp -d /tmp/lead_mgmt.XXXXXX)
-	chmod 755 "$LM_TMP"
-	LM_RUNAS=()
-	if [ "$(id -u)" -eq 0 ]; then
-		chown postgres: "$LM_TMP"
-		LM_RUNAS=(runuser -u postgres --)
-	fi
+	LM_TMP=$(lm_server_tmp lead_mgmt)
+	lm_set_runas
 	export PGHOST="$LM_TMP" PGPORT=${LM_PORT:-$((20000 + RANDOM % 20000))}
 	export PGUSER=postgres PGDATABASE=postgres
-	"${LM_RUNAS[@]}" "$LM_BINDIR/initdb" -D "$LM_TMP/data" -U postgres --auth=trust \
-		--encoding=UTF8 --locale=C.UTF-8 >"$LM_TMP/initdb.log" 2>&1 ||
-		{ cat "$LM_TMP/initdb.log"; return 1; }
+	lm_initdb "$LM_TMP/data" "$LM_TMP/initdb.log" || return 1
 	{
 		echo "listen_addresses = ''"
 		echo "unix_socket_directories = '$LM_TMP'"
@@ -76,8 +95,7 @@ lm_start_cluster() {
 		echo "$extra_conf"
 	} >>"$LM_TMP/data/postgresql.conf"
 	trap lm_stop_cluster EXIT
-	"${LM_RUNAS[@]}" "$LM_BINDIR/pg_ctl" -D "$LM_TMP/data" -l "$LM_TMP/server.log" -w start >/dev/null ||
-		{ cat "$LM_TMP/server.log"; return 1; }
+	lm_pg_start "$LM_TMP/data" "$LM_TMP/server.log"
 }
 
 lm_stop_cluster() {

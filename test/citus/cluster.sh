@@ -36,9 +36,7 @@ lm_citus_build() {
 # Citus in it.
 lm_citus_init_node() {
 	local db=$1 n=$2 port=$3 dir="$LM_CITUS_TMP/node$2"
-	"${LM_RUNAS[@]}" "$LM_BINDIR/initdb" -D "$dir" -U postgres --auth=trust \
-		--encoding=UTF8 --locale=C.UTF-8 >"$LM_CITUS_TMP/initdb$n.log" 2>&1 ||
-		{ cat "$LM_CITUS_TMP/initdb$n.log"; return 1; }
+	lm_initdb "$dir" "$LM_CITUS_TMP/initdb$n.log" || return 1
 	{
 		echo "shared_preload_libraries = 'citus'"
 		echo "listen_addresses = 'localhost'"
@@ -52,21 +50,15 @@ lm_citus_init_node() {
 		echo "citus.shard_count = 8"
 		echo "citus.max_background_task_executors_per_node = 1"
 	} >>"$dir/postgresql.conf"
-	"${LM_RUNAS[@]}" "$LM_BINDIR/pg_ctl" -D "$dir" -l "$LM_CITUS_TMP/node$n.log" -w start >/dev/null ||
-		{ cat "$LM_CITUS_TMP/node$n.log"; return 1; }
+	lm_pg_start "$dir" "$LM_CITUS_TMP/node$n.log" || return 1
 	psql -X -q -v ON_ERROR_STOP=1 -h "$LM_CITUS_TMP" -p "$port" -U postgres -d postgres \
 		-c "CREATE DATABASE $db" -c "\\c $db" -c "CREATE EXTENSION citus"
 }
 
 lm_citus_start() {
 	local db=$1 base i
-	LM_CITUS_TMP=$(mktemp -d /tmp/lead_mgmt_citus.XXXXXX)
-	chmod 755 "$LM_CITUS_TMP"
-	LM_RUNAS=()
-	if [ "$(id -u)" -eq 0 ]; then
-		chown postgres: "$LM_CITUS_TMP"
-		LM_RUNAS=(runuser -u postgres --)
-	fi
+	LM_CITUS_TMP=$(lm_server_tmp lead_mgmt_citus)
+	lm_set_runas
 	base=${LM_CITUS_PORT:-$((20000 + RANDOM % 20000))}
 	LM_CITUS_PORTS=("$base" "$((base + 1))" "$((base + 2))")
 	trap lm_citus_stop EXIT
