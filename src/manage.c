@@ -59,6 +59,7 @@
 PG_FUNCTION_INFO_V1(lm_manage);
 PG_FUNCTION_INFO_V1(lm_unmanage);
 PG_FUNCTION_INFO_V1(lm_forget_dropped);
+PG_FUNCTION_INFO_V1(lm_drop_guard);
 PG_FUNCTION_INFO_V1(lm_start_history);
 PG_FUNCTION_INFO_V1(lm_views_ddl);
 
@@ -1098,6 +1099,143 @@ lm_forget_dropped(PG_FUNCTION_ARGS)
 				 errdetail("lead_mgmt's triggers and foreign keys were removed from %s; its data stays.", survivor) :
 				 errdetail("Both managed tables are gone."),
 				 errhint("Call lead_mgmt.manage() to hand a company and person table over again.")));
+	}
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/* Whether a DROP EXTENSION / DROP SCHEMA statement names lead_mgmt. */
+static bool
+LmDropNamesLeadMgmt(Node *parsetree)
+{
+	DropStmt   *stmt;
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, DropStmt))
+		return false;
+	stmt = (DropStmt *) parsetree;
+	if (stmt->removeType != OBJECT_EXTENSION && stmt->removeType != OBJECT_SCHEMA)
+		return false;
+	foreach(lc, stmt->objects)
+	{
+		Node	   *name = lfirst(lc);
+
+		if (IsA(name, String) && strcmp(strVal(name), "lead_mgmt") == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The tables lead_mgmt keeps outside the extension, so that dumps carry them:
+ * the status history (and histories set aside by a later manage()) and the
+ * count summary; as a list of qualified names, or NULL when there are none.
+ */
+static char *
+LmKeptTables(void)
+{
+	StringInfoData kept;
+	int			ret;
+
+	ret = SPI_execute("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)"
+					  "  FROM pg_catalog.pg_class c"
+					  "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+					  " WHERE n.nspname OPERATOR(pg_catalog.=) 'lead_mgmt' AND c.relkind OPERATOR(pg_catalog.=) 'r'"
+					  "   AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
+					  "                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					  "                      AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')"
+					  " ORDER BY 1", false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return NULL;
+	initStringInfo(&kept);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		appendStringInfo(&kept, "%s%s", i > 0 ? ", " : "",
+						 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	return kept.data;
+}
+
+/*
+ * lead_mgmt.drop_guard() RETURNS event_trigger, on ddl_command_start of DROP
+ * EXTENSION and DROP SCHEMA.  Dropping lead_mgmt would take the rules'
+ * triggers and foreign keys off the managed tables and the status history
+ * (kept outside the extension, so that dumps carry it) apart: without
+ * CASCADE that is refused, saying what to run first; with CASCADE the
+ * tables are unmanaged first (their rows and columns stay) and the history
+ * and count summary are dropped whole.
+ */
+Datum
+lm_drop_guard(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	DropStmt   *stmt;
+	int			ret;
+	char	   *company = NULL;
+	char	   *person = NULL;
+	char	   *kept;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function lead_mgmt.drop_guard() was not called by the event trigger manager")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (!LmDropNamesLeadMgmt(trigdata->parsetree) || lm_internal_ddl > 0)
+		return PointerGetDatum(NULL);
+	stmt = (DropStmt *) trigdata->parsetree;
+	if (!OidIsValid(get_namespace_oid("lead_mgmt", true)))
+		return PointerGetDatum(NULL);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT company_table::pg_catalog.text, person_table::pg_catalog.text"
+					  "  FROM lead_mgmt.registration", true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		company = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		person = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	}
+
+	kept = LmKeptTables();
+
+	if (stmt->behavior != DROP_CASCADE)
+	{
+		if (company != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop lead_mgmt while it manages %s and %s", company, person),
+					 errdetail("The rules' triggers and foreign keys are on those tables; lead_mgmt also keeps %s.",
+							   kept != NULL ? kept : "no other table"),
+					 errhint("Run SELECT lead_mgmt.unmanage(); first: the tables keep their rows and their category and lead status columns, "
+							 "and the status history stays until you drop it. "
+							 "Or drop with CASCADE, which unmanages the tables and drops the history and the count summary.")));
+		if (kept != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop lead_mgmt while it keeps %s", kept),
+					 errdetail("unmanage() keeps the status history of the tables managed before."),
+					 errhint("Keep a copy if you need it (pg_dump --table='lead_mgmt.status_history*'), then drop those tables; "
+							 "or drop with CASCADE, which drops them too.")));
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+
+	/* CASCADE: the user's tables stay, unmanaged, with their data */
+	if (company != NULL)
+	{
+		LmUnmanageTables(false, InvalidOid, NULL);
+		ereport(NOTICE,
+				(errmsg("lead_mgmt no longer manages %s and %s", company, person),
+				 errdetail("Their rows and their category and lead status columns stay.")));
+	}
+	/* unmanage() dropped the count summary */
+	kept = LmKeptTables();
+	if (kept != NULL)
+	{
+		LmSpiExecAsOwner(psprintf("DROP TABLE %s", kept), 0, NULL, NULL, NULL);
+		ereport(NOTICE, (errmsg("dropped %s with lead_mgmt", kept)));
 	}
 	SPI_finish();
 	return PointerGetDatum(NULL);
