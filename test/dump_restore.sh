@@ -5,7 +5,10 @@
 # behaviour (SPEC §9), whichever order the restore loads the tables in: a
 # custom-format dump restored as is, a directory dump restored with
 # pg_restore -j 4, and a custom-format dump restored from a reordered -L list
-# that loads the registration first and the catalogs last.  Needs
+# that loads the registration first and the catalogs last, and a plain
+# SQL dump run with psql.  The category rules, saved selections, status
+# history and count summary come back too: verify_history() and
+# verify_counts() find nothing after each restore.  Needs
 # PGHOST/PGPORT/PGUSER of a running cluster with the extension installed.
 set -euo pipefail
 
@@ -43,6 +46,11 @@ INSERT INTO lead_mgmt.lead_status (key, name, kind, rank) VALUES ('demo_booked',
 INSERT INTO lead_mgmt.category (key, name, category_group, enable_lead_status) VALUES ('webinar', 'Webinar', 'potential_customer', true);
 INSERT INTO lead_mgmt.category_label (category, language, name) VALUES ('webinar', 'nb', 'Webinar-påmeldt');
 INSERT INTO lead_mgmt.status_transition VALUES ('demo_booked', 'qualified'), ('demo_booked', 'disqualified');
+INSERT INTO lead_mgmt.category_rule (status, category, automatic) VALUES ('qualified', 'opportunity', true);
+INSERT INTO lead_mgmt.category_rule (status, category) VALUES ('disqualified', 'partner'), ('demo_booked', 'webinar');
+INSERT INTO lead_mgmt.selection (name, entity, criteria, description)
+VALUES ('booked', 'person', '{"lead_status": ["demo_booked"]}', 'Demos booked'),
+       ('prospects', 'company', '{"category_group": ["potential_customer"]}', NULL);
 -- data
 INSERT INTO crm.company VALUES (1, 'Fjord AS', 'lead'), (2, 'Bre AS', 'customer'), (3, 'Dal AS', 'webinar');
 INSERT INTO crm.person VALUES (1, 1, 'Ann'), (2, 2, 'Bob'), (3, 3, 'Cid');
@@ -63,16 +71,24 @@ SELECT 'company', id, category FROM crm.company ORDER BY id;
 SELECT 'person', id, company_id, lead_status FROM crm.person ORDER BY id;
 SELECT 'history', person_id, company_id, from_status, to_status, event, category, changed_by FROM lead_mgmt.status_history ORDER BY seq;
 SELECT 'replay', count(*) FROM lead_mgmt.verify_history();
+SELECT 'recount', count(*) FROM lead_mgmt.verify_counts();
+SELECT 'category_rule', status, category, enabled, automatic FROM lead_mgmt.category_rule ORDER BY 2, 3;
+SELECT 'selection', name, entity, criteria, description FROM lead_mgmt.selection ORDER BY 2;
+SELECT 'selection_members', s.name, m.* FROM lead_mgmt.selection s, lead_mgmt.selection_members(s.name) m ORDER BY 2, 3;
+SELECT 'status_counts', lead_status, visible, retained FROM lead_mgmt.status_counts ORDER BY 2;
+SELECT 'board_columns', lead_status, cards FROM lead_mgmt.board_columns ORDER BY 2;
 SQL
 }
 
 snapshot "$src" >"$work/before"
 pg_dump -Fc -f "$dump" "$src"
 pg_dump -Fd -f "$work/dump.dir" "$src"
+pg_dump -Fp -f "$work/dump.sql" "$src"
 
-# the registration's data first, the catalogs' data after all other data
+# the registration's data first, the catalogs' data (and the rules', which
+# have foreign keys to them: pg_dump orders those) after all other data
 pg_restore -l "$dump" >"$work/list"
-awk -v catalogs='TABLE DATA lead_mgmt (category|lead_status|status_transition|category_label|lead_status_label|category_group_label) ' '
+awk -v catalogs='TABLE DATA lead_mgmt (category|lead_status|status_transition|category_label|lead_status_label|category_group_label|category_rule) ' '
 	/TABLE DATA lead_mgmt registration / { next }
 	/TABLE DATA / && !seen { seen = 1; while ((getline line < reg) > 0) print line }
 	$0 ~ catalogs { held = held $0 "\n"; next }
@@ -85,10 +101,11 @@ restore() {
 		plain) pg_restore --exit-on-error -d "$dst" "$dump" ;;
 		parallel) pg_restore --exit-on-error -j 4 -d "$dst" "$work/dump.dir" ;;
 		reordered) pg_restore --exit-on-error -L "$work/list.reordered" -d "$dst" "$dump" ;;
+		sql) psql -X -q -v ON_ERROR_STOP=1 -d "$dst" -f "$work/dump.sql" >/dev/null ;;
 	esac
 }
 
-for how in plain parallel reordered; do
+for how in plain parallel reordered sql; do
 q -d postgres -c "DROP DATABASE IF EXISTS $dst"
 q -d postgres -c "CREATE DATABASE $dst"
 restore "$how" || { echo "restore ($how) failed"; exit 1; }
@@ -97,7 +114,7 @@ if ! diff -u "$work/before" "$work/after"; then
 	echo "dump and restore ($how) changed the data above (- before, + after)"
 	exit 1
 fi
-echo "restore ($how): catalogs, labels, registration and data identical"
+echo "restore ($how): catalogs, labels, rules, selections, registration, data, history and counts identical"
 
 # behaviour after restore: the restored default, retention, deleted
 # statuses, transitions, and the customised lead-enabled category
