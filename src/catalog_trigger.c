@@ -31,6 +31,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/fmgroids.h"
@@ -121,16 +122,43 @@ LmCheckKeyFormat(const char *what, const char *key)
 				 errhint("A key is a lower-case identifier: a letter, then letters, digits or underscores, at most 63 bytes.")));
 }
 
+/*
+ * Whether a name shows nothing: empty, or only white space, the Unicode
+ * spaces (no-break, ideographic, ...) and invisible separators included.
+ */
+static bool
+LmBlank(const char *name)
+{
+	const unsigned char *p = (const unsigned char *) (name ? name : "");
+
+	while (*p != '\0')
+	{
+		if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			p++;
+		else if (GetDatabaseEncoding() == PG_UTF8 && *p >= 0x80)
+		{
+			pg_wchar	c = utf8_to_unicode(p);
+
+			if (c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200B) ||
+				c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 ||
+				c == 0xFEFF)
+				p += pg_utf_mblen(p);
+			else
+				return false;
+		}
+		else
+			return false;
+	}
+	return true;
+}
+
 /* A catalog row needs a name that is not blank. */
 static void
 LmCheckName(Relation rel, HeapTuple tuple, const char *key)
 {
 	char	   *name = LmColText(tuple, RelationGetDescr(rel), "name");
-	const char *p;
 
-	for (p = name ? name : ""; *p == ' ' || *p == '\t' || *p == '\n'; p++)
-		;
-	if (*p == '\0')
+	if (LmBlank(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("the name of \"%s\" in lead_mgmt.%s must not be empty", key,

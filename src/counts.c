@@ -996,7 +996,8 @@ lm_count_summary(PG_FUNCTION_ARGS)
 	if (kind != 'p' && kind != 'o' && kind != 'c')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown kind of count \"%c\"", kind),
+				 errmsg("unknown kind of count \"%s\"",
+						DatumGetCString(DirectFunctionCall1(charout, CharGetDatum(kind)))),
 				 errhint("The kinds are p (persons per category and status), o (per owner too) and c (companies per category).")));
 	if (layout == NULL)
 		ereport(ERROR,

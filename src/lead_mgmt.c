@@ -202,6 +202,7 @@ LmCheckLanguage(char **newval, void **extra, GucSource source)
 	if (!LmLanguageSyntaxValid(*newval))
 	{
 		GUC_check_errdetail("A language is a lower-case language code with an optional region, such as en, nb or pt_BR.");
+		GUC_check_errhint("Use en or nb, or the code of a language you have added labels in.");
 		return false;
 	}
 	if (source >= PGC_S_SESSION && IsTransactionState() && !LmLanguageKnown(*newval))

@@ -678,12 +678,22 @@ LmEnsureCounts(Oid company_relid, AttrNumber company_key)
 					 0, NULL, NULL, NULL);
 }
 
+static char *
+LmRelidQualifiedName(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
 /* NULL arguments of manage(): name the first. */
 static void
 LmCheckManageArgs(FunctionCallInfo fcinfo)
 {
 	static const char *const names[] = {
 		"company_table", "person_table", NULL, "category_column", "lead_status_column"
+	};
+	static const char *const columns[] = {
+		"company_column", "category_column", "lead_status_column", "label_column", "owner_column"
 	};
 	int			i;
 
@@ -696,6 +706,34 @@ LmCheckManageArgs(FunctionCallInfo fcinfo)
 					 errhint("Name the table, for example %s => 'crm.%s'.", names[i],
 							 i == 0 ? "company" : "person") :
 					 errhint("Leave it out for the default, or name a column.")));
+	for (i = 2; i < 7; i++)
+		if (!PG_ARGISNULL(i) && NameStr(*PG_GETARG_NAME(i))[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("argument %s of lead_mgmt.manage() is an empty column name", columns[i - 2]),
+					 errhint("Leave %s out for the default, or name a column.", columns[i - 2])));
+}
+
+/*
+ * A table argument of manage() given as an OID (or a regclass that lost
+ * its table) must name an ordinary table before it is opened.
+ */
+static void
+LmCheckTableArg(Oid relid, const char *role)
+{
+	char		kind = get_rel_relkind(relid);
+
+	if (kind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("%s table with OID %u does not exist", role, relid),
+				 errhint("Name the table, for example %s_table => 'crm.%s'.", role, role)));
+	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not an ordinary table", LmRelidQualifiedName(relid)),
+				 errdetail("lead_mgmt manages ordinary tables."),
+				 errhint("Pass the %s table as %s_table.", role, role)));
 }
 
 /*
@@ -761,10 +799,14 @@ lm_manage(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("lead_mgmt already manages %s", existing),
 				 errhint("One company/person pair per database: run SELECT lead_mgmt.unmanage(); first.")));
+	LmCheckTableArg(company_relid, "company");
+	LmCheckTableArg(person_relid, "person");
 	if (company_relid == person_relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the company table and the person table must be two different tables")));
+				 errmsg("%s was given as both the company table and the person table",
+						LmRelidQualifiedName(company_relid)),
+				 errhint("Pass the companies as company_table and their persons as person_table: two different tables.")));
 
 	crel = table_open(company_relid, ShareRowExclusiveLock);
 	prel = table_open(person_relid, ShareRowExclusiveLock);
@@ -797,6 +839,16 @@ lm_manage(PG_FUNCTION_ARGS)
 									   person_company, person_id);
 	LmCheckOptionalColumn(prel, label_column, "label_column");
 	LmCheckOptionalColumn(prel, owner_column, "owner_column");
+	if (owner_column != NULL &&
+		(strcmp(owner_column, status_column) == 0 ||
+		 get_attnum(person_relid, owner_column) == person_company ||
+		 get_attnum(person_relid, owner_column) == person_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_COLUMN),
+				 errmsg("owner_column \"%s\" of %s is also its %s column", owner_column, pname,
+						strcmp(owner_column, status_column) == 0 ? "lead status" :
+						get_attnum(person_relid, owner_column) == person_company ? "company" : "key"),
+				 errhint("Name the column that holds the person's owner (sales rep), or leave owner_column out.")));
 	if (category_attno != InvalidAttrNumber)
 		LmCheckExistingValues(crel, category_column, "category", "category", LmCategoryList());
 	if (status_attno != InvalidAttrNumber)
@@ -942,13 +994,6 @@ LmDropConstraint(Oid relid, const char *qname, const char *constraint)
 {
 	if (constraint != NULL && OidIsValid(get_relation_constraint_oid(relid, constraint, true)))
 		LmSpiExec(psprintf("ALTER TABLE %s DROP CONSTRAINT %s", qname, quote_identifier(constraint)));
-}
-
-static char *
-LmRelidQualifiedName(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
 }
 
 /*

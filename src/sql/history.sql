@@ -300,6 +300,11 @@ DECLARE
     k lead_mgmt.category;
     other text;
 BEGIN
+    IF NEW.status IS NULL OR NEW.category IS NULL THEN
+        RAISE EXCEPTION 'a category rule needs a %', CASE WHEN NEW.status IS NULL THEN 'status' ELSE 'category' END
+            USING ERRCODE = '23502',
+                  HINT = 'Give the lead status whose setting fires the rule and the category the company gets.';
+    END IF;
     SELECT * INTO s FROM lead_mgmt.lead_status x WHERE x.key = NEW.status;
     SELECT * INTO k FROM lead_mgmt.category x WHERE x.key = NEW.category;
     -- while a dump is restored (check_function_bodies off, as pg_dump's
@@ -411,6 +416,7 @@ DECLARE
     who text;          -- the columns that name a person in the history
     exists_person text;
     col record;
+    body text;
 BEGIN
     SELECT * INTO r FROM lead_mgmt.registration;
     IF NOT FOUND THEN
@@ -426,12 +432,11 @@ BEGIN
     SELECT format_type(a.atttypid, a.atttypmod) INTO ptype FROM pg_attribute a
      WHERE a.attrelid = r.person_table AND a.attname = r.person_key;
 
-    -- A1: advance_category() and next_category() take the company key type
-    EXECUTE format($f$
-CREATE FUNCTION lead_mgmt.advance_category(company_id %1$s, category_key text) RETURNS boolean
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-AS $body$
+    -- A1: advance_category() and next_category() take the company key type.
+    -- The names of the user's tables and columns reach the bodies only as
+    -- quoted literals (%L), and the bodies the CREATE statements only as a
+    -- quoted literal: no name can end a string or a dollar quote early.
+    body := format($body$
 DECLARE
     target lead_mgmt.category;
     current_key text;
@@ -455,13 +460,11 @@ BEGIN
             USING ERRCODE = '23L03', HINT = 'Restore it (deleted = false) or advance to another category.';
     END IF;
     -- lock the company first, then read its category (lock, then read)
-    EXECUTE 'SELECT c.%3$s::text FROM ONLY %2$s c'
-            ' WHERE c.%4$s OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE'
-       INTO current_key USING company_id;
+    EXECUTE %1$L INTO current_key USING company_id;
     GET DIAGNOSTICS found_rows = ROW_COUNT;
     IF found_rows = 0 THEN
         RAISE EXCEPTION 'company %% does not exist', company_id
-            USING ERRCODE = '23503', HINT = 'Pass the key of a company of %2$s.';
+            USING ERRCODE = '23503', HINT = %3$L;
     END IF;
     SELECT k.category_group INTO current_group FROM lead_mgmt.category k WHERE k.key = current_key;
     -- A1: only a potential customer (or a company without a category) moves
@@ -471,20 +474,21 @@ BEGIN
     IF current_key IS NOT DISTINCT FROM category_key THEN
         RETURN false;
     END IF;
-    EXECUTE 'UPDATE ONLY %2$s c SET %3$s = $2 WHERE c.%4$s OPERATOR(pg_catalog.=) $1'
-      USING company_id, category_key;
+    EXECUTE %2$L USING company_id, category_key;
     RETURN true;
 END
-$body$
-$f$, ctype, r.company_table::text, quote_ident(r.category_column), quote_ident(r.company_key));
+$body$,
+        format('SELECT c.%s::text FROM ONLY %s c WHERE c.%s OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE',
+               quote_ident(r.category_column), r.company_table::text, quote_ident(r.company_key)),
+        format('UPDATE ONLY %s c SET %s = $2 WHERE c.%s OPERATOR(pg_catalog.=) $1',
+               r.company_table::text, quote_ident(r.category_column), quote_ident(r.company_key)),
+        format('Pass the key of a company of %s.', r.company_table::text));
+    EXECUTE format('CREATE FUNCTION lead_mgmt.advance_category(company_id %s, category_key text) RETURNS boolean'
+                   ' LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS %L', ctype, body);
     COMMENT ON FUNCTION lead_mgmt.advance_category IS
         'Rule A1: set the company''s category, only while it is a potential customer (or has no category); never moves a customer, partner, lost or other company; returns whether it changed anything';
 
-    EXECUTE format($f$
-CREATE FUNCTION lead_mgmt.next_category(company_id %1$s) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $body$
+    body := format($body$
 DECLARE
     current_key text;
     current_rank integer;
@@ -495,12 +499,11 @@ BEGIN
         RAISE EXCEPTION 'lead_mgmt.next_category() needs a company, not NULL'
             USING ERRCODE = '22004', HINT = 'Pass the company''s key.';
     END IF;
-    EXECUTE 'SELECT c.%3$s::text FROM ONLY %2$s c WHERE c.%4$s OPERATOR(pg_catalog.=) $1'
-       INTO current_key USING company_id;
+    EXECUTE %1$L INTO current_key USING company_id;
     GET DIAGNOSTICS found_rows = ROW_COUNT;
     IF found_rows = 0 THEN
         RAISE EXCEPTION 'company %% does not exist', company_id
-            USING ERRCODE = '23503', HINT = 'Pass the key of a company of %2$s.';
+            USING ERRCODE = '23503', HINT = %2$L;
     END IF;
     SELECT k.rank, k.category_group INTO current_rank, current_group
       FROM lead_mgmt.category k WHERE k.key = current_key;
@@ -512,8 +515,12 @@ BEGIN
                AND (current_key IS NULL OR (k.rank, k.key) > (current_rank, current_key))
              ORDER BY k.rank, k.key LIMIT 1);
 END
-$body$
-$f$, ctype, r.company_table::text, quote_ident(r.category_column), quote_ident(r.company_key));
+$body$,
+        format('SELECT c.%s::text FROM ONLY %s c WHERE c.%s OPERATOR(pg_catalog.=) $1',
+               quote_ident(r.category_column), r.company_table::text, quote_ident(r.company_key)),
+        format('Pass the key of a company of %s.', r.company_table::text));
+    EXECUTE format('CREATE FUNCTION lead_mgmt.next_category(company_id %s) RETURNS text'
+                   ' LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS %L', ctype, body);
     COMMENT ON FUNCTION lead_mgmt.next_category IS
         'The category after the company''s in group potential_customer, by rank then key (NULL: none left, or the company is not a potential customer); lead_mgmt.advance_category(id, lead_mgmt.next_category(id)) moves it on';
     EXECUTE format('GRANT EXECUTE ON FUNCTION lead_mgmt.advance_category(%s, text), lead_mgmt.next_category(%s) TO PUBLIC',
@@ -569,14 +576,7 @@ $v$, quote_ident(r.company_key), quote_ident(r.category_column), r.company_table
     -- The history rows of the persons there are now: who the person is
     -- (person_ref), whether a row starts a stay, and whether the person's
     -- status shows now (the last row's visible).
-    EXECUTE format($f$
-CREATE FUNCTION lead_mgmt.history_persons()
-    RETURNS TABLE (seq bigint, company_id %1$s, person_id %2$s, person_ref text,
-                   from_status text, to_status text, event lead_mgmt.history_event, category text,
-                   changed_at timestamptz, visible boolean, stay_start boolean, now_visible boolean)
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $body$
+    body := format($body$
 SELECT x.seq, x.company_id, x.person_id, x.person_ref, x.from_status, x.to_status, x.event, x.category,
        x.changed_at, x.visible, x.stay_start,
        last_value(x.visible) OVER (PARTITION BY x.person_ref ORDER BY x.seq
@@ -587,21 +587,25 @@ SELECT x.seq, x.company_id, x.person_id, x.person_ref, x.from_status, x.to_statu
           FROM lead_mgmt.status_history h
          WHERE %4$s
         WINDOW w AS (PARTITION BY %3$s ORDER BY h.seq)) x
-$body$
-$f$, ctype, ptype, who, exists_person,
+$body$,
+        ctype, ptype, who, exists_person,
         CASE WHEN composite THEN 'row(h.company_id, h.person_id)::text' ELSE 'h.person_id::text' END);
+    EXECUTE format($f$
+CREATE FUNCTION lead_mgmt.history_persons()
+    RETURNS TABLE (seq bigint, company_id %1$s, person_id %2$s, person_ref text,
+                   from_status text, to_status text, event lead_mgmt.history_event, category text,
+                   changed_at timestamptz, visible boolean, stay_start boolean, now_visible boolean)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS %6$L$f$,
+        ctype, ptype, who, exists_person,
+        CASE WHEN composite THEN 'row(h.company_id, h.person_id)::text' ELSE 'h.person_id::text' END, body);
     GRANT EXECUTE ON FUNCTION lead_mgmt.history_persons() TO PUBLIC;
     COMMENT ON FUNCTION lead_mgmt.history_persons() IS
         'The status history of the persons there are now, with who the person is (person_ref), whether a row starts a stay in a status, and whether the person''s status shows now';
 
     -- status_counts_at(at): the counts of lead_mgmt.status_counts, as they were
-    EXECUTE format($f$
-CREATE FUNCTION lead_mgmt.status_counts_at("at" timestamptz)
-    RETURNS TABLE (lead_status text, status_name text, rank integer, kind lead_mgmt.status_kind,
-                   visible bigint, retained bigint, total bigint)
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $body$
+    body := format($body$
 SELECT s.key, sl.name, s.rank, s.kind,
        coalesce(n.visible, 0), coalesce(n.retained, 0), coalesce(n.visible + n.retained, 0)
   FROM lead_mgmt.lead_status s
@@ -617,8 +621,16 @@ SELECT s.key, sl.name, s.rank, s.kind,
               GROUP BY l.to_status) n ON n.to_status = s.key
  WHERE NOT s.deleted OR n.visible + n.retained > 0
  ORDER BY s.rank, s.key
-$body$
-$f$, who, exists_person);
+$body$,
+        who, exists_person);
+    EXECUTE format($f$
+CREATE FUNCTION lead_mgmt.status_counts_at("at" timestamptz)
+    RETURNS TABLE (lead_status text, status_name text, rank integer, kind lead_mgmt.status_kind,
+                   visible bigint, retained bigint, total bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS %3$L$f$,
+        who, exists_person, body);
     GRANT EXECUTE ON FUNCTION lead_mgmt.status_counts_at(timestamptz) TO PUBLIC;
     COMMENT ON FUNCTION lead_mgmt.status_counts_at(timestamptz) IS
         'Persons per lead status, shown (visible) and kept while hidden (retained), as they were at the given moment, replayed from the status history (the persons there are now); equals lead_mgmt.status_counts at now()';

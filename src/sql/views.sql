@@ -125,6 +125,15 @@ DECLARE
     -- any order: their keys were checked when the selections were saved
     restoring boolean := NOT current_setting('check_function_bodies')::boolean;
 BEGIN
+    IF NEW.name IS NOT NULL
+       AND NEW.name ~ '^[\s\u0085\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]*$' THEN
+        RAISE EXCEPTION 'the name of a selection must not be blank, not %', quote_literal(NEW.name)
+            USING ERRCODE = '23514', HINT = 'Name the selection, for example ''Stale leads''.';
+    END IF;
+    IF NEW.entity IS DISTINCT FROM 'person' AND NEW.entity IS DISTINCT FROM 'company' THEN
+        RAISE EXCEPTION 'selection "%" lists %, not persons or companies', NEW.name, coalesce(quote_literal(NEW.entity), 'NULL')
+            USING ERRCODE = '23514', HINT = 'Set entity to ''person'' or ''company''.';
+    END IF;
     IF jsonb_typeof(NEW.criteria) <> 'object' THEN
         RAISE EXCEPTION 'criteria of selection "%" must be a JSON object, not %', NEW.name, NEW.criteria
             USING ERRCODE = '22023',
@@ -138,10 +147,10 @@ BEGIN
         END IF;
         IF member = 'days_in_status_at_least' THEN
             IF jsonb_typeof(value) <> 'number' OR value::text::numeric < 0
-               OR value::text::numeric <> trunc(value::text::numeric) THEN
+               OR value::text::numeric <> trunc(value::text::numeric) OR value::text::numeric > 1000000000 THEN
                 RAISE EXCEPTION 'criterion days_in_status_at_least of selection "%" must be a whole number of days, not %',
                                 NEW.name, value
-                    USING ERRCODE = '22023', HINT = 'For example {"days_in_status_at_least": 30}.';
+                    USING ERRCODE = '22023', HINT = 'A number from 0 to 1000000000, for example {"days_in_status_at_least": 30}.';
             END IF;
             CONTINUE;
         END IF;
@@ -268,6 +277,9 @@ DECLARE
     src_p text;        -- persons per (category, status)
     src_o text;        -- persons per (owner, category, status)
     src_c text;        -- companies per category
+    ptype text;        -- key types, and a function body
+    ctype text;
+    body text;
 BEGIN
     SELECT * INTO r FROM lead_mgmt.registration;
     IF NOT FOUND THEN
@@ -559,13 +571,13 @@ $v$, src_o, owner_type);
       FROM lead_mgmt.person_leads pl
      WHERE pl.visible;
 
-    -- selection_members(name): the key types are the managed tables'
-    EXECUTE format($f$
-CREATE FUNCTION lead_mgmt.selection_members(selection_name text)
-    RETURNS TABLE (person_id %1$s, company_id %2$s)
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $body$
+    -- selection_members(name): the key types are the managed tables'; the
+    -- body reaches CREATE FUNCTION as a quoted literal (%L)
+    SELECT format_type(a.atttypid, a.atttypmod) INTO ptype FROM pg_attribute a
+     WHERE a.attrelid = r.person_table AND a.attname = r.person_key;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO ctype FROM pg_attribute a
+     WHERE a.attrelid = r.company_table AND a.attname = r.company_key;
+    body := format($body$
 DECLARE
     s lead_mgmt.selection;
     q jsonb;
@@ -595,19 +607,20 @@ BEGIN
         w := w || format(' AND v.days_in_status >= %%s', (q ->> 'days_in_status_at_least')::integer);
     END IF;
     IF s.entity = 'company' THEN
-        RETURN QUERY EXECUTE 'SELECT NULL::%1$s, v.company_id FROM lead_mgmt.company_leads v WHERE '
-                             || w || ' ORDER BY v.company_id';
+        RETURN QUERY EXECUTE %1$L || w || ' ORDER BY v.company_id';
     ELSE
         RETURN QUERY EXECUTE 'SELECT v.person_id, v.company_id FROM lead_mgmt.person_leads v WHERE '
                              || w || ' ORDER BY v.person_id';
     END IF;
 END
-$body$
-$f$,
-        (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-          WHERE a.attrelid = r.person_table AND a.attname = r.person_key),
-        (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-          WHERE a.attrelid = r.company_table AND a.attname = r.company_key));
+$body$,
+        format('SELECT NULL::%s, v.company_id FROM lead_mgmt.company_leads v WHERE ', ptype));
+    EXECUTE format($f$
+CREATE FUNCTION lead_mgmt.selection_members(selection_name text)
+    RETURNS TABLE (person_id %1$s, company_id %2$s)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS %3$L$f$, ptype, ctype, body);
     COMMENT ON FUNCTION lead_mgmt.selection_members(text) IS
         'The persons (or, for a company selection, the companies with person_id NULL) that match a saved selection now';
 
