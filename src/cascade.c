@@ -158,6 +158,24 @@ LmCascadeCompany(LmLayout *layout, Datum company_key, const char *category,
 	LmSinkFlush();
 }
 
+/*
+ * Lock the companies of a category FOR UPDATE, before a change of whether
+ * it is lead-enabled takes the category's lock: a writer locks its company
+ * (KEY SHARE) before the category (category_lock.c), so taking them in the
+ * other order would deadlock with every writer caught between its two
+ * locks.  The cascade locks them again (a no-op) and any that moved in.
+ */
+void
+LmLockCategoryCompanies(LmLayout *layout, const char *category)
+{
+	Datum		arg = CStringGetTextDatum(category);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) LmExecuteAsOwner(layout, LM_PLAN_COMPANIES_OF_CATEGORY, &arg, NULL, false);
+	SPI_finish();
+}
+
 void
 LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled)
 {

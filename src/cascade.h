@@ -25,6 +25,7 @@ extern uint64 LmCascadeMerge(LmLayout *layout, const char *from_status,
 							 const char *to_status);
 
 /* A category changed side: every company of it, one company key at a time. */
+extern void LmLockCategoryCompanies(LmLayout *layout, const char *category);
 extern void LmCascadeCategory(LmLayout *layout, const char *category, bool now_enabled);
 
 /*

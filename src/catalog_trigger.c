@@ -337,6 +337,31 @@ LmCheckRowIdentity(TriggerData *trigdata, const char *what,
 /* ---- category ---- */
 
 /*
+ * The companies of a category whose lead-enabled flag is about to change,
+ * locked before the category (see LmLockCategoryCompanies): on a Citus node
+ * those of this node's shards.
+ */
+static void
+LmLockFlipCompanies(const char *key)
+{
+	LmLayout   *layout;
+
+	if (!LmRulesActive())
+		return;
+	if (LmCatalogsDistributed())
+	{
+		ListCell   *lc;
+
+		foreach(lc, LmLocalShardLayouts())
+			LmLockCategoryCompanies((LmLayout *) lfirst(lc), key);
+		return;
+	}
+	layout = LmGetLayout();
+	if (layout != NULL)
+		LmLockCategoryCompanies(layout, key);
+}
+
+/*
  * BEFORE INSERT OR UPDATE OR DELETE ON lead_mgmt.category FOR EACH ROW
  */
 Datum
@@ -390,7 +415,11 @@ lm_category_guard(PG_FUNCTION_ARGS)
 		LmCheckRowIdentity(trigdata, "category", LmCategoryInUse);
 		if (LmCategoryTupleEnabled(oldtuple, desc) != LmCategoryTupleEnabled(newtuple, desc))
 		{
-			/* whether companies show lead status changes: wait for its writers */
+			/*
+			 * whether companies show lead status changes: wait for its
+			 * writers, locking their companies first, as they do
+			 */
+			LmLockFlipCompanies(key);
 			LmLockCategoryForFlip(key);
 			LmCompanyCacheReset();
 		}
