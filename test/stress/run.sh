@@ -37,20 +37,14 @@ persons=${STRESS_PERSONS:-20000}
 # persons and the first ones inserted during the run (a missing id is a no-op)
 maxperson=$((persons * 2))
 
-if [ -z "${PGBENCH:-}" ]; then
-	if command -v pgbench >/dev/null; then
-		PGBENCH=pgbench
-	else
-		PGBENCH="$(pg_config --bindir)/pgbench"
-	fi
-fi
+# PGBENCH, q, violation, per_script, stress_invariants
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 
 logs=$(mktemp -d /tmp/lead_mgmt_stress.XXXXXX)
 keep_logs=0
 trap '[ "$keep_logs" -eq 1 ] || rm -rf "$logs"' EXIT
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-
-q() { psql -X -q -v ON_ERROR_STOP=1 -At -d "$db" "$@"; }
 
 started=$(date +%s)
 echo "stress: $clients writer clients, $seconds s, $companies companies, $persons persons (database $db)"
@@ -81,30 +75,7 @@ wait "$admin_pid" || rc[admin]=$?
 wait "$watch_pid" || rc[watch]=$?
 wait "$clerks_pid" || rc[clerks]=$?
 
-violations=0
-violation() {
-	echo "VIOLATION: $*"
-	violations=$((violations + 1))
-}
-
 # (c) and (d): what pgbench did
-# Prints "<script> <transactions> <retried> <failed>" per script of a log
-# (pgbench itemises scripts only when it runs several).
-per_script() {
-	awk -v run="$2" '
-		/^number of transactions actually processed: / { total = $6 }
-		/^number of transactions retried: / { total_retried = $5 }
-		/^number of failed transactions: / { total_failed = $5 }
-		/^SQL script [0-9]+: / { if (name != "") print name, tx, retried, failed
-		                         name = $4; sub(/.*\//, "", name); sub(/\.sql$/, "", name)
-		                         tx = 0; retried = 0; failed = 0; next }
-		name != "" && / - [0-9]+ transactions / { tx = $2 }
-		name != "" && / - number of transactions retried: / { retried = $6 }
-		name != "" && / - number of failed transactions: / { failed = $6 }
-		END { if (name != "") print name, tx, retried, failed
-		      else print run, total + 0, total_retried + 0, total_failed + 0 }
-	' "$1"
-}
 echo
 echo "operations (transactions, of them retried, failed):"
 for run in writers clerks admin watch; do
@@ -131,54 +102,7 @@ persons_after=$(q -c "SELECT count(*) FROM crm.person")
 echo "  persons: $persons_before before, $persons_after after"
 q -c "SELECT '  prospect is lead-enabled at the end: ' || enable_lead_status FROM lead_mgmt.category WHERE key = 'prospect'"
 
-# (a) no person of a lead-enabled company without status
-watched=$(q -c "SELECT count(DISTINCT at) || ' snapshots, ' || count(*) || ' persons' FROM stress.violation")
-if [ "$(q -c "SELECT count(*) FROM stress.violation")" -ne 0 ]; then
-	violation "persons of lead-enabled companies without status seen while the clients ran: $watched"
-	q -c "SELECT '  ' || at || ' person ' || person_id || ' company ' || company_id || ' (' || category || ')'
-	        FROM stress.violation ORDER BY at, person_id LIMIT 20"
-fi
-without=$(q -c "SELECT count(*) FROM crm.person p JOIN crm.company c ON c.id = p.company_id
-                 WHERE lead_mgmt.is_lead_enabled(c.category) AND p.lead_status IS NULL")
-if [ "$without" -ne 0 ]; then
-	violation "$without persons of lead-enabled companies without status at the end"
-	q -c "SELECT '  person ' || p.id || ' company ' || c.id || ' (' || c.category || ')'
-	        FROM crm.person p JOIN crm.company c ON c.id = p.company_id
-	       WHERE lead_mgmt.is_lead_enabled(c.category) AND p.lead_status IS NULL
-	       ORDER BY p.id LIMIT 20"
-fi
-
-# (b) status values and the default
-unknown=$(q -c "SELECT count(*) FROM crm.person p
-                 WHERE p.lead_status IS NOT NULL
-                   AND NOT EXISTS (SELECT FROM lead_mgmt.lead_status s WHERE s.key = p.lead_status)")
-[ "$unknown" -eq 0 ] || violation "$unknown persons hold a status that lead_mgmt.lead_status does not know"
-defaults=$(q -c "SELECT count(*) FROM lead_mgmt.lead_status WHERE is_default AND NOT deleted")
-[ "$defaults" -eq 1 ] || violation "lead_mgmt.lead_status has $defaults default statuses"
-
-# (e) status history replays to the current state of every person (H1)
-replay=$(q -c "SELECT count(*) FROM lead_mgmt.verify_history()")
-if [ "$replay" -ne 0 ]; then
-	violation "$replay persons whose status history does not replay to their stored status"
-	q -c "SELECT * FROM lead_mgmt.verify_history() LIMIT 20"
-fi
-echo "  status history: $(q -c "SELECT count(*) FROM lead_mgmt.status_history") rows; replay differs for $replay persons"
-
-# (f) the count summary equals a recount; folding it and rebuilding it
-# change nothing
-counts=$(q -c "SELECT count(*) FROM lead_mgmt.verify_counts()")
-if [ "$counts" -ne 0 ]; then
-	violation "$counts keys of the count summary differ from a recount"
-	q -c "SELECT * FROM lead_mgmt.verify_counts() LIMIT 20"
-fi
-summary_rows=$(q -c "SELECT count(*) FROM lead_mgmt.count_delta")
-folded=$(q -c "SELECT lead_mgmt.compact_counts()")
-after_compact=$(q -c "SELECT count(*) FROM lead_mgmt.verify_counts()")
-[ "$after_compact" -eq 0 ] || violation "after compact_counts(), $after_compact keys differ from a recount"
-q -c "SELECT lead_mgmt.rebuild_counts()" >/dev/null
-after_rebuild=$(q -c "SELECT count(*) FROM lead_mgmt.verify_counts()")
-[ "$after_rebuild" -eq 0 ] || violation "after rebuild_counts(), $after_rebuild keys differ from a recount"
-echo "  count summary: $summary_rows rows at the end ($folded folded by compact_counts()); differs from a recount for $counts keys"
+stress_invariants
 
 echo
 echo "final state (persons by status; visible = company lead-enabled):"
