@@ -585,7 +585,19 @@ LmCountsFoldIndex(LmLayout *layout)
 			continue;
 		foreach(lc, f->tids)
 		{
-			simple_table_tuple_delete(rel, (ItemPointer) lfirst(lc), snapshot);
+			TM_FailureData tmfd;
+			TM_Result	result;
+
+			result = table_tuple_delete(rel, (ItemPointer) lfirst(lc), GetCurrentCommandId(true),
+										snapshot, InvalidSnapshot, true, &tmfd, false);
+			/* the calling statement deleted or changed the row itself */
+			if (result == TM_SelfModified)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("lead_mgmt.compact_counts() cannot fold rows of lead_mgmt.count_delta that its own statement changes"),
+						 errhint("Call lead_mgmt.compact_counts() in a statement of its own.")));
+			if (result != TM_Ok)
+				elog(ERROR, "unexpected table_tuple_delete status: %u", result);
 			deleted++;
 		}
 		if (f->sum.n != 0)

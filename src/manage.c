@@ -498,6 +498,23 @@ LmRegistrationExists(char **description)
 }
 
 /*
+ * Whether lead_mgmt.status_history exists, is of this version (it has the
+ * visible column) and has the key types of the managed tables.
+ */
+static bool
+LmHistoryFits(Oid company_relid, AttrNumber company_key, Oid person_relid, AttrNumber person_key)
+{
+	Oid			history = get_relname_relid("status_history", LmGetOids()->schema);
+
+	return OidIsValid(history) &&
+		get_attnum(history, "visible") != InvalidAttrNumber &&
+		get_atttype(history, get_attnum(history, "company_id")) ==
+		getBaseType(get_atttype(company_relid, company_key)) &&
+		get_atttype(history, get_attnum(history, "person_id")) ==
+		getBaseType(get_atttype(person_relid, person_key));
+}
+
+/*
  * lead_mgmt.status_history, created by the first manage() with the key
  * types of the managed tables (so that it can live beside them on a
  * distributed cluster), as the extension's owner.  The history of tables
@@ -530,8 +547,7 @@ LmEnsureHistory(Oid company_relid, AttrNumber company_key, Oid person_relid,
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 		empty = SPI_processed == 0;
 		/* a history of this version has the visible column */
-		if (hc == ctype && hp == ptype && (empty || !new_pair) &&
-			get_attnum(history, "visible") != InvalidAttrNumber)
+		if ((empty || !new_pair) && LmHistoryFits(company_relid, company_key, person_relid, person_key))
 			return;
 		if (empty)
 			LmSpiExecAsOwner("DROP TABLE lead_mgmt.status_history", 0, NULL, NULL, NULL);
@@ -1322,6 +1338,19 @@ lm_start_history(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(save_userid, save_sec_context | SECURITY_NOFORCE_RLS);
+	/* the history and the summary are there: start it again, views untouched */
+	if (LmHistoryFits(layout->company_relid, layout->company_key_attno, layout->person_relid,
+					  layout->person_key_attno) &&
+		OidIsValid(get_relname_relid("count_delta", LmGetOids()->schema)))
+	{
+		LmSeedHistory(layout->person_qname, layout->company_qname, layout->person_key_q,
+					  layout->person_company_q, layout->company_key_q, layout->category_q,
+					  layout->status_q, layout->key_eq_op, "lead_mgmt.start_history()",
+					  LmPersonKeyHasCompany(layout->person_relid));
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
 	LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
 	LmEnsureHistory(layout->company_relid, layout->company_key_attno, layout->person_relid,
 					layout->person_key_attno, false);
