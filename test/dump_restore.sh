@@ -59,13 +59,8 @@ UPDATE crm.company SET category = 'mql' WHERE id = 2;
 SQL
 
 snapshot() {
+	q -d "$1" -f "$(dirname "$0")/catalog_snapshot.sql"
 	q -d "$1" <<'SQL'
-SELECT 'status', key, name, kind, rank, is_default, deleted, stale_after_days, shipped FROM lead_mgmt.lead_status ORDER BY key;
-SELECT 'category', key, name, category_group, enable_lead_status, rank, deleted, shipped FROM lead_mgmt.category ORDER BY key;
-SELECT 'category_label', category, language, name, shipped FROM lead_mgmt.category_label ORDER BY 2, 3;
-SELECT 'status_label', status, language, name, shipped FROM lead_mgmt.lead_status_label ORDER BY 2, 3;
-SELECT 'group_label', category_group, language, name, shipped FROM lead_mgmt.category_group_label ORDER BY 2, 3;
-SELECT 'transition', from_status, to_status FROM lead_mgmt.status_transition ORDER BY 2, 3;
 SELECT 'registration', company_table, person_table, company_column, label_column, category_fkey, lead_status_fkey FROM lead_mgmt.registration;
 SELECT 'company', id, category FROM crm.company ORDER BY id;
 SELECT 'person', id, company_id, lead_status FROM crm.person ORDER BY id;

@@ -74,13 +74,8 @@ q -d "$new" -c "CREATE EXTENSION lead_mgmt"
 q -d "$new" -f "$here/setup.sql" >/dev/null
 
 snapshot() {
+	q -d "$1" -f "$root/test/catalog_snapshot.sql"
 	q -d "$1" <<'SQL'
-SELECT 'status', key, name, kind, rank, is_default, deleted, stale_after_days, shipped FROM lead_mgmt.lead_status ORDER BY key;
-SELECT 'category', key, name, category_group, enable_lead_status, rank, deleted, shipped FROM lead_mgmt.category ORDER BY key;
-SELECT 'category_label', category, language, name, shipped FROM lead_mgmt.category_label ORDER BY 2, 3;
-SELECT 'status_label', status, language, name, shipped FROM lead_mgmt.lead_status_label ORDER BY 2, 3;
-SELECT 'group_label', category_group, language, name, shipped FROM lead_mgmt.category_group_label ORDER BY 2, 3;
-SELECT 'transition', from_status, to_status FROM lead_mgmt.status_transition ORDER BY 2, 3;
 -- 1.0.0 held the tables as schema and name, 1.1.0 as regclass
 SELECT 'registration', coalesce((j->>'company_schema') || '.', '') || (j->>'company_table'),
        coalesce((j->>'person_schema') || '.', '') || (j->>'person_table'),
