@@ -299,21 +299,25 @@ DECLARE
     s lead_mgmt.lead_status;
     k lead_mgmt.category;
     other text;
+    waited integer := 0;
 BEGIN
     IF NEW.status IS NULL OR NEW.category IS NULL THEN
         RAISE EXCEPTION 'a category rule needs a %', CASE WHEN NEW.status IS NULL THEN 'status' ELSE 'category' END
             USING ERRCODE = '23502',
                   HINT = 'Give the lead status whose setting fires the rule and the category the company gets.';
     END IF;
-    SELECT * INTO s FROM lead_mgmt.lead_status x WHERE x.key = NEW.status;
-    SELECT * INTO k FROM lead_mgmt.category x WHERE x.key = NEW.category;
     -- while a dump is restored (check_function_bodies off, as pg_dump's
-    -- output sets it) the catalogs' rows may come after this table's, in
-    -- any order: the rows were checked when they were written, and the
-    -- foreign keys, added after the data, check the keys again
-    IF (s.key IS NULL OR k.key IS NULL) AND NOT current_setting('check_function_bodies')::boolean THEN
-        RETURN NEW;
-    END IF;
+    -- output sets it), a parallel pg_restore may be loading the catalogs
+    -- beside this table, and the rule's foreign keys need their rows: wait
+    -- for them a while
+    LOOP
+        SELECT * INTO s FROM lead_mgmt.lead_status x WHERE x.key = NEW.status;
+        SELECT * INTO k FROM lead_mgmt.category x WHERE x.key = NEW.category;
+        EXIT WHEN (s.key IS NOT NULL AND k.key IS NOT NULL) OR waited >= 1500
+                  OR current_setting('check_function_bodies')::boolean;
+        PERFORM pg_sleep(0.02);
+        waited := waited + 1;
+    END LOOP;
     IF s.key IS NULL THEN
         RAISE EXCEPTION 'lead status "%" of a category rule does not exist', NEW.status
             USING ERRCODE = '23503',
