@@ -32,9 +32,10 @@ OBJS = \
 # versioned name at build time; the install scripts of released versions are
 # kept as they shipped, and every released version has an upgrade script.
 # The views (src/sql/views.sql), the history analytics, category rules
-# and merges (src/sql/history.sql) and lead_mgmt.distribute() for Citus
-# (src/sql/citus.sql) are appended to the install script and to the
-# upgrade script from the last release, so both create them alike.
+# and merges (src/sql/history.sql), lead_mgmt.distribute() for Citus
+# (src/sql/citus.sql) and the DROP EXTENSION guard (src/sql/drop_guard.sql)
+# are appended to the install script and to the upgrade script from the
+# last release, so both create them alike.
 LAST_RELEASE = 1.0.0
 UPGRADE     = $(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE)
@@ -57,10 +58,10 @@ PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-init
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/views.sql src/sql/history.sql src/sql/citus.sql
+$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/views.sql src/sql/history.sql src/sql/citus.sql src/sql/drop_guard.sql
 	cat $^ >$@
 
-$(UPGRADE): src/sql/updates/$(UPGRADE) src/sql/views.sql src/sql/history.sql src/sql/citus.sql
+$(UPGRADE): src/sql/updates/$(UPGRADE) src/sql/views.sql src/sql/history.sql src/sql/citus.sql src/sql/drop_guard.sql
 	cat $^ >$@
 
 $(OBJS): $(wildcard src/*.h)

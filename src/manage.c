@@ -155,20 +155,7 @@ LmCheckOwner(Oid relid, const char *role)
 static void
 LmCheckManageable(Relation rel, const char *role)
 {
-	char		kind = rel->rd_rel->relkind;
-
-	if (kind == RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s is a partitioned table", LmQualifiedName(rel)),
-				 errdetail("lead_mgmt does not manage partitioned tables yet."),
-				 errhint("Pass an ordinary table as the %s table.", role)));
-	if (kind != RELKIND_RELATION)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s is not an ordinary table", LmQualifiedName(rel)),
-				 errdetail("lead_mgmt manages ordinary tables."),
-				 errhint("Pass the %s table.", role)));
+	/* the kind of relation: LmCheckTableArg(), before it was opened */
 	if (rel->rd_rel->relispartition)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -732,7 +719,8 @@ LmCheckManageArgs(FunctionCallInfo fcinfo)
 
 /*
  * A table argument of manage() given as an OID (or a regclass that lost
- * its table) must name an ordinary table before it is opened.
+ * its table) must name an ordinary table before it is opened (opening an
+ * index is an error of its own); LmCheckManageable() checks the rest.
  */
 static void
 LmCheckTableArg(Oid relid, const char *role)
@@ -744,7 +732,13 @@ LmCheckTableArg(Oid relid, const char *role)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("%s table with OID %u does not exist", role, relid),
 				 errhint("Name the table, for example %s_table => 'crm.%s'.", role, role)));
-	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+	if (kind == RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is a partitioned table", LmRelidQualifiedName(relid)),
+				 errdetail("lead_mgmt does not manage partitioned tables yet."),
+				 errhint("Pass an ordinary table as the %s table.", role)));
+	if (kind != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s is not an ordinary table", LmRelidQualifiedName(relid)),
@@ -1231,9 +1225,7 @@ lm_drop_guard(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	DropStmt   *stmt;
-	int			ret;
-	char	   *company = NULL;
-	char	   *person = NULL;
+	char	   *pair = NULL;
 	char	   *kept;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -1249,24 +1241,15 @@ lm_drop_guard(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT company_table::pg_catalog.text, person_table::pg_catalog.text"
-					  "  FROM lead_mgmt.registration", true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		company = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		person = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	}
-
+	(void) LmRegistrationExists(&pair);
 	kept = LmKeptTables();
 
 	if (stmt->behavior != DROP_CASCADE)
 	{
-		if (company != NULL)
+		if (pair != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot drop lead_mgmt while it manages %s and %s", company, person),
+					 errmsg("cannot drop lead_mgmt while it manages %s", pair),
 					 errdetail("The rules' triggers and foreign keys are on those tables; lead_mgmt also keeps %s.",
 							   kept != NULL ? kept : "no other table"),
 					 errhint("Run SELECT lead_mgmt.unmanage(); first: the tables keep their rows and their category and lead status columns, "
@@ -1284,11 +1267,11 @@ lm_drop_guard(PG_FUNCTION_ARGS)
 	}
 
 	/* CASCADE: the user's tables stay, unmanaged, with their data */
-	if (company != NULL)
+	if (pair != NULL)
 	{
 		LmUnmanageTables(false, InvalidOid, NULL);
 		ereport(NOTICE,
-				(errmsg("lead_mgmt no longer manages %s and %s", company, person),
+				(errmsg("lead_mgmt no longer manages %s", pair),
 				 errdetail("Their rows and their category and lead status columns stay.")));
 	}
 	/* unmanage() dropped the count summary */
@@ -1325,6 +1308,7 @@ lm_start_history(PG_FUNCTION_ARGS)
 	LmLayout   *layout;
 	Oid			save_userid;
 	int			save_sec_context;
+	bool		in_place;
 
 	LmCheckAdmin("start_history");
 	layout = LmGetLayout();
@@ -1338,35 +1322,36 @@ lm_start_history(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(save_userid, save_sec_context | SECURITY_NOFORCE_RLS);
-	/* the history and the summary are there: start it again, views untouched */
-	if (LmHistoryFits(layout->company_relid, layout->company_key_attno, layout->person_relid,
-					  layout->person_key_attno) &&
-		OidIsValid(get_relname_relid("count_delta", LmGetOids()->schema)))
+	/*
+	 * With the history and the summary there, the history only starts
+	 * again: the views and functions stay (a query of the same statement may
+	 * be reading them).
+	 */
+	in_place = LmHistoryFits(layout->company_relid, layout->company_key_attno,
+							 layout->person_relid, layout->person_key_attno) &&
+		OidIsValid(get_relname_relid("count_delta", LmGetOids()->schema));
+	if (!in_place)
 	{
-		LmSeedHistory(layout->person_qname, layout->company_qname, layout->person_key_q,
-					  layout->person_company_q, layout->company_key_q, layout->category_q,
-					  layout->status_q, layout->key_eq_op, "lead_mgmt.start_history()",
-					  LmPersonKeyHasCompany(layout->person_relid));
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-		SPI_finish();
-		PG_RETURN_VOID();
-	}
-	LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
-	LmEnsureHistory(layout->company_relid, layout->company_key_attno, layout->person_relid,
-					layout->person_key_attno, false);
-	if (!OidIsValid(get_relname_relid("count_delta", LmGetOids()->schema)))
-	{
-		LmEnsureCounts(layout->company_relid, layout->company_key_attno);
-		LmLayoutInvalidate();
-		LmSpiExecAsOwner("SELECT lead_mgmt.rebuild_counts()", 0, NULL, NULL, NULL);
+		LmSpiExecAsOwner("SELECT lead_mgmt.drop_views()", 0, NULL, NULL, NULL);
+		LmEnsureHistory(layout->company_relid, layout->company_key_attno, layout->person_relid,
+						layout->person_key_attno, false);
+		if (!OidIsValid(get_relname_relid("count_delta", LmGetOids()->schema)))
+		{
+			LmEnsureCounts(layout->company_relid, layout->company_key_attno);
+			LmLayoutInvalidate();
+			LmSpiExecAsOwner("SELECT lead_mgmt.rebuild_counts()", 0, NULL, NULL, NULL);
+		}
 	}
 	LmSeedHistory(layout->person_qname, layout->company_qname, layout->person_key_q,
 				  layout->person_company_q, layout->company_key_q, layout->category_q,
 				  layout->status_q, layout->key_eq_op, "lead_mgmt.start_history()",
 				  LmPersonKeyHasCompany(layout->person_relid));
-	LmSpiExecAsOwner("SELECT lead_mgmt.build_views()", 0, NULL, NULL, NULL);
-	/* every session sees the history now */
-	CacheInvalidateRelcacheByRelid(layout->person_relid);
+	if (!in_place)
+	{
+		LmSpiExecAsOwner("SELECT lead_mgmt.build_views()", 0, NULL, NULL, NULL);
+		/* every session sees the history now */
+		CacheInvalidateRelcacheByRelid(layout->person_relid);
+	}
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
 	LmLayoutInvalidate();

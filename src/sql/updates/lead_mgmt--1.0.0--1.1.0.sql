@@ -264,17 +264,6 @@ CREATE CONSTRAINT TRIGGER settle_marker_settle
 CREATE EVENT TRIGGER lead_mgmt_forget_dropped ON sql_drop
     EXECUTE FUNCTION lead_mgmt.forget_dropped();
 
--- dropping lead_mgmt while it manages tables or keeps a history
-CREATE FUNCTION lead_mgmt.drop_guard() RETURNS event_trigger
-    AS 'MODULE_PATHNAME', 'lm_drop_guard' LANGUAGE C
-    SET search_path = pg_catalog, pg_temp;
-REVOKE EXECUTE ON FUNCTION lead_mgmt.drop_guard() FROM PUBLIC;
-COMMENT ON FUNCTION lead_mgmt.drop_guard() IS
-    'Event trigger: DROP EXTENSION lead_mgmt (or DROP SCHEMA lead_mgmt) is refused while tables are managed or a status history is kept; with CASCADE the tables are unmanaged first and keep their data';
-CREATE EVENT TRIGGER lead_mgmt_drop_guard ON ddl_command_start
-    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
-    EXECUTE FUNCTION lead_mgmt.drop_guard();
-
 GRANT TRUNCATE ON
     lead_mgmt.category, lead_mgmt.lead_status, lead_mgmt.status_transition,
     lead_mgmt.category_label, lead_mgmt.lead_status_label, lead_mgmt.category_group_label
